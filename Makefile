@@ -1,0 +1,75 @@
+# Courier: build, test, demo, interop, fuzz, bench, docs.
+# `make test` is what CI runs (.ci/run); it installs what a fresh Debian machine lacks.
+
+SHELL        := /bin/bash
+SWIFT        ?= swift
+CONFIG       ?= debug
+BUILD_FLAGS  ?=
+FUZZ_SECONDS ?= 60
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := nginx-light nghttp2-server nghttp2-client wrk tinyproxy libhttp-parser-dev libnghttp2-dev libssl-dev zlib1g-dev curl openssl python3-venv
+VENV         := .venv
+
+.PHONY: all build test test-only deps pydeps layers demo interop fuzz fuzz-smoke bench docs clean test-asan test-tsan soak
+
+all: build
+
+## Debian packages the tests and benchmarks need (installed only when missing).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+## Python packages for cross-checks (hpack), in a local virtual environment.
+pydeps:
+	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
+	@$(VENV)/bin/python -c 'import hpack' 2>/dev/null || $(VENV)/bin/pip install -q hpack
+
+layers:
+	@./Scripts/check-layers.sh
+
+build:
+	$(SWIFT) build -c $(CONFIG) $(BUILD_FLAGS)
+
+## Builds everything (tests included) and fails on any warning in the project's own code.
+build-tests:
+	@mkdir -p .tmp
+	@set -o pipefail; $(SWIFT) build --build-tests $(BUILD_FLAGS) 2>&1 | tee .tmp/build.log
+	@if grep -E "^$(CURDIR)/(Sources|Tests)/.*: warning:" .tmp/build.log; then \
+	  echo "error: the project's code has warnings (above)"; exit 1; fi
+
+test: deps pydeps layers build-tests test-only
+
+test-only:
+	COURIER_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test --skip-build $(BUILD_FLAGS)
+
+demo:
+	$(SWIFT) run -c release courier demo
+
+interop: deps
+	COURIER_INTEROP=1 $(SWIFT) test --filter Interop
+
+fuzz:
+	$(MAKE) -C Fuzz run SECONDS=$(FUZZ_SECONDS)
+
+fuzz-smoke:
+	$(MAKE) -C Fuzz run SECONDS=20
+
+bench: deps
+	$(MAKE) -C Benchmarks run
+
+docs:
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target Courier --output-path .build/docs
+
+test-asan:
+	$(SWIFT) test -Xswiftc -sanitize=address --scratch-path .build-asan
+
+test-tsan:
+	$(SWIFT) test -Xswiftc -sanitize=thread --scratch-path .build-tsan
+
+clean:
+	rm -rf .build .build-* .tmp
+	-$(MAKE) -C Fuzz clean
+	-$(MAKE) -C Benchmarks clean

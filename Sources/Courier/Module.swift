@@ -1,0 +1,3 @@
+// The public client: configuration, request executor, middleware chain and response streaming.
+import CourierCore
+import HTTPTypes

@@ -1,0 +1,2 @@
+// The `courier` command-line client.
+print("courier: not yet implemented")

@@ -1,0 +1,2 @@
+// Tests for CourierHPACK are added with the module.
+import Testing

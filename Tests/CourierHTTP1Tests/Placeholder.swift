@@ -1,0 +1,2 @@
+// Tests for CourierHTTP1 are added with the module.
+import Testing

@@ -1,0 +1,2 @@
+// Tests for CourierHTTP2 are added with the module.
+import Testing

@@ -1,0 +1,2 @@
+// Tests for CourierPool are added with the module.
+import Testing

@@ -1,0 +1,2 @@
+// Tests for CourierReactor are added with the module.
+import Testing

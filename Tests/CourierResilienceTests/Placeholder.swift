@@ -1,0 +1,2 @@
+// Tests for CourierResilience are added with the module.
+import Testing

@@ -1,0 +1,2 @@
+// Tests for CourierTLS are added with the module.
+import Testing

@@ -1,0 +1,2 @@
+// Tests for CourierTestServer are added with the module.
+import Testing

@@ -1,0 +1,2 @@
+// Tests for Courier are added with the module.
+import Testing

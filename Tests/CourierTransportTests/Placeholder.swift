@@ -1,0 +1,2 @@
+// Tests for CourierTransport are added with the module.
+import Testing
