@@ -19,6 +19,15 @@ let package = Package(
         .library(name: "Courier", targets: ["Courier"]),
         .library(name: "CourierResilience", targets: ["CourierResilience"]),
         .library(name: "CourierTestServer", targets: ["CourierTestServer"]),
+        // The layers below the client, for benchmarks, fuzzing and users who want one piece alone.
+        .library(name: "CourierCore", targets: ["CourierCore"]),
+        .library(name: "CourierHPACK", targets: ["CourierHPACK"]),
+        .library(name: "CourierHTTP1", targets: ["CourierHTTP1"]),
+        .library(name: "CourierHTTP2", targets: ["CourierHTTP2"]),
+        .library(name: "CourierReactor", targets: ["CourierReactor"]),
+        .library(name: "CourierTLS", targets: ["CourierTLS"]),
+        .library(name: "CourierTransport", targets: ["CourierTransport"]),
+        .library(name: "CourierPool", targets: ["CourierPool"]),
         .executable(name: "courier", targets: ["CourierCLI"]),
     ],
     dependencies: [

@@ -1,0 +1,26 @@
+// swift-tools-version:6.1
+// Benchmarks, a separate package so the library's users never build them.
+// Each folder in Sources/ named Bench<Thing> is an executable printing its figures; `make bench` runs them all.
+import PackageDescription
+import Foundation
+
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+let benches = ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Sources").path)) ?? [])
+    .filter { $0.hasPrefix("Bench") }
+    .sorted()
+
+let courier = ["Courier", "CourierCore", "CourierHPACK", "CourierHTTP1", "CourierHTTP2", "CourierReactor",
+               "CourierTLS", "CourierTransport", "CourierPool", "CourierTestServer"]
+
+let package = Package(
+    name: "CourierBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [.package(name: "Courier", path: "..")],
+    targets: benches.map { name in
+        .executableTarget(
+            name: name,
+            dependencies: courier.map { .product(name: $0, package: "Courier") },
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        )
+    }
+)

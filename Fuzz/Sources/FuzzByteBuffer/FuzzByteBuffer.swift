@@ -1,0 +1,62 @@
+// Drives ByteBuffer with a random sequence of operations and checks it against an array model.
+import CourierCore
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+) -> Int32
+
+@_cdecl("FuzzByteBuffer_main")
+func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv, testOneInput)
+}
+
+func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let data, size > 0 else { return 0 }
+    let input = UnsafeBufferPointer(start: data, count: size)
+    var buffer = ByteBuffer(capacity: Int(input[0] % 64))
+    var model: [UInt8] = []
+    var keep: [(ByteBuffer, [UInt8])] = []
+    var index = 1
+    while index + 1 < input.count {
+        let op = input[index] % 8
+        let arg = Int(input[index + 1])
+        index += 2
+        switch op {
+        case 0, 1:
+            let bytes = (0..<arg).map { UInt8(truncatingIfNeeded: $0 &+ index) }
+            buffer.writeBytes(bytes)
+            model += bytes
+        case 2:
+            let got = buffer.readBytes(length: arg)
+            if arg <= model.count {
+                precondition(got == Array(model.prefix(arg)))
+                model.removeFirst(arg)
+            } else {
+                precondition(got == nil)
+            }
+        case 3:
+            if let slice = buffer.readSlice(length: min(arg, model.count)) {
+                keep.append((slice, Array(model.prefix(slice.readableBytes))))
+                model.removeFirst(slice.readableBytes)
+            }
+        case 4:
+            buffer.discardReadBytes()
+        case 5:
+            keep.append((buffer, model))
+        case 6:
+            buffer.writeInteger(UInt32(arg) << 8 | 0x7f)
+            model += [0, 0, UInt8(arg), 0x7f]
+        default:
+            buffer.reserveCapacity(minimumWritableBytes: arg * 16)
+        }
+        precondition(buffer.readableBytes == model.count)
+        precondition(Array(buffer.readableBytesView) == model)
+    }
+    for (copy, expected) in keep { precondition(Array(copy.readableBytesView) == expected) }
+    return 0
+}
