@@ -43,6 +43,7 @@ public final class StreamConnection: @unchecked Sendable {
     private var readBuffer = ByteBuffer(capacity: 0)
     private var readSize = 16 * 1024
     private var readingPaused = false
+    private var deliveringRead = false
     private var inputClosed = false
     private var connectCancelled: ReactorError?
 
@@ -225,8 +226,18 @@ public final class StreamConnection: @unchecked Sendable {
     }
 
     private func deliverBuffered() {
-        guard case .open = state, !readingPaused, readBuffer.readableBytes > 0, let handler else { return }
+        guard case .open = state, !readingPaused, readBuffer.readableBytes > 0 else { return }
+        deliverRead()
+    }
+
+    /// Hands the read buffer to the handler; the handler may close the connection meanwhile, so the buffer
+    /// is released only after the callback returns (it is borrowed `inout` during the call).
+    private func deliverRead() {
+        guard let handler else { return }
+        deliveringRead = true
         handler.connectionDidRead(self, &readBuffer)
+        deliveringRead = false
+        if case .closed = state { readBuffer = ByteBuffer(capacity: 0) }
     }
 
     private func readNow() {
@@ -266,7 +277,7 @@ public final class StreamConnection: @unchecked Sendable {
         case .processed(let count):
             bytesRead &+= UInt64(count)
             if count == wanted && readSize < options.maximumReadSize { readSize = min(readSize * 2, options.maximumReadSize) }
-            handler?.connectionDidRead(self, &readBuffer)
+            deliverRead()
         }
     }
 
@@ -410,7 +421,7 @@ public final class StreamConnection: @unchecked Sendable {
         writeQueue.removeAll()
         writeQueueHead = 0
         pendingWriteBytes = 0
-        readBuffer = ByteBuffer(capacity: 0)
+        if !deliveringRead { readBuffer = ByteBuffer(capacity: 0) }
         let handler = self.handler
         self.handler = nil
         handler?.connectionDidClose(self, error: error)
