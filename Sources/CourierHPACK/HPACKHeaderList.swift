@@ -39,9 +39,14 @@ public struct HPACKHeaderList: Sendable {
     public var headerListSize: Int { _headerListSize }
     @usableFromInline var _headerListSize: Int
 
+    /// Creates an empty list.
+    public init() {
+        self.init(byteCapacity: 512, fieldCapacity: 16)
+    }
+
     /// Creates an empty list with room for `byteCapacity` octets of names and values and
     /// `fieldCapacity` fields.
-    public init(byteCapacity: Int = 512, fieldCapacity: Int = 16) {
+    public init(byteCapacity: Int, fieldCapacity: Int = 16) {
         storage = ByteBuffer(capacity: byteCapacity)
         records = []
         records.reserveCapacity(fieldCapacity)
