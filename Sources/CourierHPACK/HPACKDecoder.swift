@@ -68,16 +68,17 @@ public struct HPACKDecoder: Sendable {
     /// Number of entries in the dynamic table.
     public var dynamicTableCount: Int { table.count }
 
-    /// The dynamic table's entries, newest first (index 62 first), for diagnostics and tests.
-    public var dynamicTableEntries: [HPACKHeaderField] {
-        (0..<table.count).map { position in
+    /// The dynamic table's entries, newest first (index 62 first), as exact bytes; for diagnostics
+    /// and tests.
+    public var dynamicTableEntries: HPACKHeaderList {
+        var list = HPACKHeaderList(byteCapacity: table.size, fieldCapacity: table.count)
+        for position in 0..<table.count {
             let entry = table.entry(at: position + 1)
-            let start = table.bytes! + Int(entry.start)
-            let name = String(decoding: UnsafeBufferPointer(start: start, count: Int(entry.nameLength)), as: UTF8.self)
-            let value = String(decoding: UnsafeBufferPointer(start: start + Int(entry.nameLength),
-                                                             count: Int(entry.valueLength)), as: UTF8.self)
-            return HPACKHeaderField(name: name, value: value)
+            let start = UnsafeRawPointer(table.bytes! + Int(entry.start))
+            list.append(name: UnsafeRawBufferPointer(start: start, count: Int(entry.nameLength)),
+                        value: UnsafeRawBufferPointer(start: start + Int(entry.nameLength), count: Int(entry.valueLength)))
         }
+        return list
     }
 
     /// Decodes one complete header block (the block's readable bytes; the buffer is not consumed).
