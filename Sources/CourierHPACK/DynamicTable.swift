@@ -16,11 +16,34 @@ import Darwin
 /// name or a whole field costs a hash and a short chain walk. Chains run newest to oldest and are
 /// never unlinked: a walk stops at the first sequence number older than the oldest live entry.
 ///
-/// A class so the rings are plain pointers in the hot loops; the codecs own one each and copy it
-/// before mutating when it is shared (copy on write), which keeps them value types.
-final class DynamicTable: @unchecked Sendable {
-    // @unchecked Sendable: instances are only mutated by a codec that holds the sole reference
-    // (checked with isKnownUniquelyReferenced before every mutating entry point), never concurrently.
+/// A struct of plain pointers and counters, so the hot loops pay no dynamic exclusivity checks (as
+/// they would for a class's stored properties). The memory belongs to an `Allocation` object; a copy
+/// of the table shares it until `makeUnique()`, which the codecs call before every mutation (copy on
+/// write), so the codecs stay value types.
+struct DynamicTable: @unchecked Sendable {
+    // @unchecked Sendable: the pointers are only written through a table whose `allocation` is
+    // uniquely referenced (makeUnique() runs before every mutating entry point of the codecs), so two
+    // values never mutate shared memory, and shared memory is only read.
+
+    /// Owns the three buffers (immutable references; replaced as a whole when the table grows).
+    final class Allocation: Sendable {
+        nonisolated(unsafe) let bytes: UnsafeMutablePointer<UInt8>?
+        nonisolated(unsafe) let entries: UnsafeMutablePointer<Entry>?
+        nonisolated(unsafe) let bucketHeads: UnsafeMutablePointer<Int>?
+
+        init(byteCapacity: Int, entryCapacity: Int, buckets: Bool) {
+            bytes = byteCapacity > 0 ? .allocate(capacity: byteCapacity) : nil
+            entries = entryCapacity > 0 ? .allocate(capacity: entryCapacity) : nil
+            bucketHeads = buckets && entryCapacity > 0 ? .allocate(capacity: entryCapacity) : nil
+            bucketHeads?.initialize(repeating: -1, count: entryCapacity)
+        }
+
+        deinit {
+            bytes?.deallocate()
+            entries?.deallocate()
+            bucketHeads?.deallocate()
+        }
+    }
 
     struct Entry {
         var start: UInt32
@@ -31,6 +54,8 @@ final class DynamicTable: @unchecked Sendable {
         /// Sequence number of the next older entry in the same hash bucket (encoder only), or -1.
         var olderInBucket: Int
     }
+
+    private var allocation: Allocation
 
     /// The size limit currently in force (set by size updates), RFC 7541 §4.2.
     private(set) var maxSize: Int
@@ -61,19 +86,16 @@ final class DynamicTable: @unchecked Sendable {
     init(maxSize: Int, hashIndex: Bool) {
         self.maxSize = maxSize
         self.hashIndex = hashIndex
+        self.allocation = Allocation(byteCapacity: 0, entryCapacity: 0, buckets: false)
     }
 
-    deinit {
-        bytes?.deallocate()
-        entries?.deallocate()
-        bucketHeads?.deallocate()
-    }
-
-    /// An independent copy (for copy on write).
-    func copy() -> DynamicTable {
-        let other = DynamicTable(maxSize: maxSize, hashIndex: hashIndex)
-        other.rebuild(from: self, byteCapacity: byteCapacity, entryCapacity: entryMask + 1)
-        return other
+    /// Gives this table its own memory if it shares it with a copy (copy on write).
+    @inline(__always)
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&allocation) {
+            let source = self
+            rebuild(from: source, byteCapacity: byteCapacity, entryCapacity: entryMask + 1)
+        }
     }
 
     /// The entry at dynamic index `index` (1 = newest), which must be in 1...count.
@@ -87,7 +109,7 @@ final class DynamicTable: @unchecked Sendable {
     func index(ofSequence seq: Int) -> Int { oldest &+ count &- seq }
 
     /// Changes the size limit, evicting oldest entries until the table fits (RFC 7541 §4.3).
-    func setMaxSize(_ newMaxSize: Int) {
+    mutating func setMaxSize(_ newMaxSize: Int) {
         maxSize = newMaxSize
         while size > maxSize { evictOldest() }
     }
@@ -95,7 +117,7 @@ final class DynamicTable: @unchecked Sendable {
     /// Adds a field whose name and value are the `nameLength + valueLength` octets at `source`,
     /// evicting as RFC 7541 §4.4 says. An entry larger than `maxSize` empties the table and is not
     /// added. `source` must not point into this table (callers copy the field out first).
-    func insert(_ source: UnsafePointer<UInt8>, nameLength: Int, valueLength: Int, nameHash: UInt32 = 0) {
+    mutating func insert(_ source: UnsafePointer<UInt8>, nameLength: Int, valueLength: Int, nameHash: UInt32 = 0) {
         let entrySize = nameLength + valueLength + 32
         guard entrySize <= maxSize else {
             while count > 0 { evictOldest() }
@@ -125,7 +147,7 @@ final class DynamicTable: @unchecked Sendable {
     }
 
     /// Where `length` octets fit without growing, or -1. Records a wrap when it places at 0.
-    private func place(_ length: Int, seq: Int) -> Int {
+    private mutating func place(_ length: Int, seq: Int) -> Int {
         guard count > 0 else {
             wrapped = false
             return length <= byteCapacity ? 0 : -1
@@ -141,7 +163,7 @@ final class DynamicTable: @unchecked Sendable {
         return -1
     }
 
-    private func evictOldest() {
+    private mutating func evictOldest() {
         let entry = entries.unsafelyUnwrapped[oldest & entryMask]
         size -= Int(entry.nameLength) + Int(entry.valueLength) + 32
         oldest += 1
@@ -156,7 +178,7 @@ final class DynamicTable: @unchecked Sendable {
 
     /// Reallocates both rings (entries compacted to the start of the byte ring) with room for at
     /// least `extraBytes` more octets and `entryCapacity` entries.
-    private func grow(entryCapacity: Int, extraBytes: Int) {
+    private mutating func grow(entryCapacity: Int, extraBytes: Int) {
         var live = 0
         for seq in oldest..<(oldest + count) {
             let entry = entries.unsafelyUnwrapped[seq & entryMask]
@@ -164,44 +186,26 @@ final class DynamicTable: @unchecked Sendable {
         }
         var newByteCapacity = max(64, byteCapacity)
         while newByteCapacity < 2 * (live + extraBytes) { newByteCapacity *= 2 }
-        let old = DynamicTable(maxSize: maxSize, hashIndex: hashIndex)
-        swap(with: old)
-        rebuild(from: old, byteCapacity: newByteCapacity, entryCapacity: entryCapacity)
+        let source = self  // keeps the old allocation alive while copying out of it
+        rebuild(from: source, byteCapacity: newByteCapacity, entryCapacity: entryCapacity)
     }
 
-    private func swap(with other: DynamicTable) {
-        Swift.swap(&maxSize, &other.maxSize)
-        Swift.swap(&size, &other.size)
-        Swift.swap(&count, &other.count)
-        Swift.swap(&oldest, &other.oldest)
-        Swift.swap(&bytes, &other.bytes)
-        Swift.swap(&byteCapacity, &other.byteCapacity)
-        Swift.swap(&writePosition, &other.writePosition)
-        Swift.swap(&wrapped, &other.wrapped)
-        Swift.swap(&wrapSeq, &other.wrapSeq)
-        Swift.swap(&entries, &other.entries)
-        Swift.swap(&entryMask, &other.entryMask)
-        Swift.swap(&bucketHeads, &other.bucketHeads)
-        Swift.swap(&bucketMask, &other.bucketMask)
-    }
-
-    /// Fills this (empty) table with `source`'s entries, compacted, in rings of the given capacities.
-    private func rebuild(from source: DynamicTable, byteCapacity newByteCapacity: Int, entryCapacity: Int) {
+    /// Replaces this table's memory with new rings of the given capacities holding `source`'s
+    /// entries, compacted (`source` may be this table's previous value).
+    private mutating func rebuild(from source: DynamicTable, byteCapacity newByteCapacity: Int, entryCapacity: Int) {
         precondition(entryCapacity & (entryCapacity - 1) == 0, "entry capacity must be a power of two")
+        allocation = Allocation(byteCapacity: newByteCapacity, entryCapacity: entryCapacity, buckets: hashIndex)
         maxSize = source.maxSize
         size = source.size
         count = source.count
         oldest = source.oldest
         wrapped = false
         byteCapacity = newByteCapacity
-        bytes = newByteCapacity > 0 ? .allocate(capacity: newByteCapacity) : nil
+        bytes = allocation.bytes
         entryMask = entryCapacity - 1
-        entries = entryCapacity > 0 ? .allocate(capacity: entryCapacity) : nil
-        if hashIndex && entryCapacity > 0 {
-            bucketMask = entryCapacity - 1
-            bucketHeads = .allocate(capacity: entryCapacity)
-            bucketHeads!.initialize(repeating: -1, count: entryCapacity)
-        }
+        entries = allocation.entries
+        bucketHeads = allocation.bucketHeads
+        bucketMask = bucketHeads != nil ? entryCapacity - 1 : -1
         var position = 0
         for seq in oldest..<(oldest + count) {
             var entry = source.entries.unsafelyUnwrapped[seq & source.entryMask]

@@ -105,7 +105,7 @@ public struct HPACKDecoder: Sendable {
     /// Decodes one complete header block from raw bytes into `list`, replacing its contents.
     public mutating func decode(_ block: UnsafeRawBufferPointer, into list: inout HPACKHeaderList) throws(HPACKError) {
         list.removeAll(keepingCapacity: true)
-        if !isKnownUniquelyReferenced(&table) { table = table.copy() }
+        table.makeUnique()
         guard let base = block.baseAddress?.assumingMemoryBound(to: UInt8.self), block.count > 0 else {
             if let ceiling = requiredUpdateCeiling {
                 throw HPACKError(.tableSizeUpdateMissing, offset: 0, limit: ceiling)

@@ -63,7 +63,7 @@ public struct HPACKEncoder: Sendable {
 
     /// Encodes `headers` as one header block appended to `buffer`.
     public mutating func encode(_ headers: HPACKHeaderList, into buffer: inout ByteBuffer) {
-        if !isKnownUniquelyReferenced(&table) { table = table.copy() }
+        table.makeUnique()
         let bound = 12 + headers.storage.readableBytes + 16 * headers.count
         headers.storage.withUnsafeReadableBytes { stored in
             let fields = stored.baseAddress?.assumingMemoryBound(to: UInt8.self)
