@@ -26,7 +26,7 @@ extension HPACKDecoder {
                 guard !sawField else { throw HPACKError(.tableSizeUpdateNotFirst, offset: start) }
                 let size = try HPACKInteger.decode(bytes, count: count, position: &position, prefixMask: 0x1f)
                 guard size <= maxAllowedTableSize else {
-                    throw HPACKError(.tableSizeUpdateAboveLimit, offset: start, value: size, limit: maxAllowedTableSize)
+                    throw HPACKError(.tableSizeAboveLimit, offset: start, value: size, limit: maxAllowedTableSize)
                 }
                 smallestUpdate = min(smallestUpdate, size)
                 table.setMaxSize(size)

@@ -31,7 +31,7 @@ public struct HPACKError: Error, Hashable, Sendable, CustomStringConvertible {
         /// A dynamic table size update after the first field of a block (RFC 7541 §4.2).
         public static let tableSizeUpdateNotFirst = Code(.tableSizeUpdateNotFirst)
         /// A dynamic table size update above our SETTINGS_HEADER_TABLE_SIZE (RFC 7541 §6.3).
-        public static let tableSizeUpdateAboveLimit = Code(.tableSizeAboveLimit)
+        public static let tableSizeAboveLimit = Code(.tableSizeAboveLimit)
         /// Our SETTINGS_HEADER_TABLE_SIZE went below the table's size and the next block did not start
         /// with a size update at or below it (RFC 7541 §4.2).
         public static let tableSizeUpdateMissing = Code(.tableSizeUpdateMissing)

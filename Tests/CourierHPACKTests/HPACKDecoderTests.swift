@@ -55,7 +55,7 @@ import Testing
 
         var above = HPACKDecoder()
         above.setMaxAllowedTableSize(1000)
-        #expect(HPACKTestSupport.throwsCode(.tableSizeUpdateAboveLimit) {
+        #expect(HPACKTestSupport.throwsCode(.tableSizeAboveLimit) {
             _ = try HPACKTestSupport.decode(&above, [0x3f, 0xb1, 0x0f, 0x82])  // 2000
         })
 

@@ -38,7 +38,7 @@ import Testing
             "indexed field with index 0": .invalidIndex,
             "indexed field beyond static table with empty dynamic table": .invalidIndex,
             "huffman string containing EOS symbol": .invalidHuffman,
-            "dynamic table size update above SETTINGS_HEADER_TABLE_SIZE": .tableSizeUpdateAboveLimit,
+            "dynamic table size update above SETTINGS_HEADER_TABLE_SIZE": .tableSizeAboveLimit,
             "dynamic table size update after a header field": .tableSizeUpdateNotFirst,
             "string length longer than remaining data": .truncated,
             "truncated integer (continuation byte missing)": .truncated,
