@@ -127,9 +127,10 @@ extension HPACKDecoder {
         if length > maxFieldSize {
             return HPACKError(.fieldTooLarge, offset: offset, value: length, limit: maxFieldSize)
         }
-        if list.headerListSize + length + 32 > maxHeaderListSize {
-            return HPACKError(.headerListTooLarge, offset: offset, value: list.headerListSize + length + 32,
-                              limit: maxHeaderListSize)
+        // Lists stay under 2 GiB whatever the configuration, so their 32-bit offsets cannot overflow.
+        let limit = min(maxHeaderListSize, Int(Int32.max))
+        if list.headerListSize + length + 32 > limit {
+            return HPACKError(.headerListTooLarge, offset: offset, value: list.headerListSize + length + 32, limit: limit)
         }
         return nil
     }
