@@ -65,22 +65,29 @@ func responseHeaders(_ index: Int) -> [HPACKHeaderField] {
     ]
 }
 
-/// Best of eleven rounds of about 50 ms, in ns per block (the minimum resists interference from
-/// other processes on a shared machine).
+/// This thread's CPU time in ns. Measuring CPU time rather than wall time keeps figures honest on a
+/// shared machine: time the scheduler gives to other processes is not counted (cache disturbance
+/// still is, which the best-of-rounds minimum absorbs). The C and Python drivers measure the same way.
+func cpuNanoseconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+    return Double(spec.tv_sec) * 1e9 + Double(spec.tv_nsec)
+}
+
+/// Best of eleven rounds of about 20 ms of CPU time, in ns per block.
 func measure(blocksPerPass: Int, _ pass: () -> Void) -> Double {
     var passes = 1
     while true {
-        let start = SystemClock.now()
+        let start = cpuNanoseconds()
         for _ in 0..<passes { pass() }
-        if (SystemClock.now() - start) > .milliseconds(50) { break }
+        if cpuNanoseconds() - start > 2e7 { break }
         passes *= 2
     }
     var best = Double.infinity
     for _ in 0..<11 {
-        let start = SystemClock.now()
+        let start = cpuNanoseconds()
         for _ in 0..<passes { pass() }
-        let elapsed = Double((SystemClock.now() - start).nanosecondsClamped)
-        best = min(best, elapsed / Double(passes * blocksPerPass))
+        best = min(best, (cpuNanoseconds() - start) / Double(passes * blocksPerPass))
     }
     return best
 }
@@ -115,36 +122,39 @@ struct Figures {
     var octets: Int
 }
 
-var ours: [String: Figures] = [:]
-for workload in workloads {
-    let lists = workload.lists.map { HPACKHeaderList($0) }
-    let blocks = workload.blocks
-    var decoder = HPACKDecoder()
-    var list = HPACKHeaderList()
-    var fields = 0
-    for block in blocks {
-        try decoder.decode(block, into: &list)
-        fields += list.count
-    }
-    let decode = measure(blocksPerPass: blocks.count) {
-        for block in blocks { try! decoder.decode(block, into: &list) }
-    }
-    let decodeNewList = measure(blocksPerPass: blocks.count) {
-        for block in blocks { _ = try! decoder.decode(block) }
-    }
-    var encoder = HPACKEncoder()
-    var output = ByteBuffer(capacity: 8192)
-    let encode = measure(blocksPerPass: lists.count) {
-        encoder.setPeerMaxTableSize(0)
-        encoder.setPeerMaxTableSize(4096)
-        for list in lists {
-            output.clear()
-            encoder.encode(list, into: &output)
+func measureOurs(_ workloads: [Workload]) -> [String: Figures] {
+    var ours: [String: Figures] = [:]
+    for workload in workloads {
+        let lists = workload.lists.map { HPACKHeaderList($0) }
+        let blocks = workload.blocks
+        var decoder = HPACKDecoder()
+        var list = HPACKHeaderList()
+        var fields = 0
+        for block in blocks {
+            try! decoder.decode(block, into: &list)
+            fields += list.count
         }
+        let decode = measure(blocksPerPass: blocks.count) {
+            for block in blocks { try! decoder.decode(block, into: &list) }
+        }
+        let decodeNewList = measure(blocksPerPass: blocks.count) {
+            for block in blocks { _ = try! decoder.decode(block) }
+        }
+        var encoder = HPACKEncoder()
+        var output = ByteBuffer(capacity: 8192)
+        let encode = measure(blocksPerPass: lists.count) {
+            encoder.setPeerMaxTableSize(0)
+            encoder.setPeerMaxTableSize(4096)
+            for list in lists {
+                output.clear()
+                encoder.encode(list, into: &output)
+            }
+        }
+        let octets = blocks.reduce(0) { $0 + $1.readableBytes }
+        ours[workload.name] = Figures(decode: decode, decodeNewList: decodeNewList, encode: encode, fields: fields,
+                                      octets: octets)
     }
-    let octets = blocks.reduce(0) { $0 + $1.readableBytes }
-    ours[workload.name] = Figures(decode: decode, decodeNewList: decodeNewList, encode: encode, fields: fields,
-                                  octets: octets)
+    return ours
 }
 
 // The workload file for the reference implementations.
@@ -210,15 +220,15 @@ from hpack import Decoder, Encoder
 def measure(blocks, fn):
     passes = 1
     while True:
-        start = time.perf_counter_ns()
+        start = time.thread_time_ns()
         for _ in range(passes): fn()
-        if time.perf_counter_ns() - start > 100_000_000: break
+        if time.thread_time_ns() - start > 50_000_000: break
         passes *= 2
     best = float("inf")
     for _ in range(3):
-        start = time.perf_counter_ns()
+        start = time.thread_time_ns()
         for _ in range(passes): fn()
-        best = min(best, (time.perf_counter_ns() - start) / (passes * blocks))
+        best = min(best, (time.thread_time_ns() - start) / (passes * blocks))
     return best
 tokens = open(sys.argv[1]).read().split()
 i = 0
@@ -256,7 +266,31 @@ while i < len(tokens):
 
 let driver = ProcessInfo.processInfo.environment["COURIER_NGHTTP2_DRIVER"]
     ?? benchmarksRoot.appendingPathComponent(".build-bench/c/hpack_nghttp2").path
-let nghttp2 = reference(driver, [workloadPath])
+
+// Ours and nghttp2 alternate for three cycles and each keeps its best figure, so a burst of load
+// from other processes during one phase does not skew the ratios.
+typealias Reference = [String: (decode: Double, encode: Double, fields: Int, octets: Int)]
+var ours: [String: Figures] = [:]
+var nghttp2: Reference?
+for _ in 0..<3 {
+    for (name, figures) in measureOurs(workloads) {
+        if var best = ours[name] {
+            best.decode = min(best.decode, figures.decode)
+            best.decodeNewList = min(best.decodeNewList, figures.decodeNewList)
+            best.encode = min(best.encode, figures.encode)
+            ours[name] = best
+        } else {
+            ours[name] = figures
+        }
+    }
+    guard let cycle = reference(driver, [workloadPath]) else { continue }
+    var merged = nghttp2 ?? cycle
+    for (name, figures) in cycle {
+        merged[name]!.decode = min(merged[name]!.decode, figures.decode)
+        merged[name]!.encode = min(merged[name]!.encode, figures.encode)
+    }
+    nghttp2 = merged
+}
 if nghttp2 == nil { print("note: nghttp2 driver not found at \(driver) (make -C Benchmarks build)") }
 let python = ProcessInfo.processInfo.environment["COURIER_PYTHON"]
     ?? benchmarksRoot.deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
@@ -269,7 +303,7 @@ func ratio(_ ours: Double, _ theirs: Double?) -> String {
     return String(format: "%6.2fx", ours / theirs)
 }
 
-print("HPACK, ns per header block (best of 11 rounds; hpack-py best of 3); ratio = Courier / reference, below 1 is faster")
+print("HPACK, ns of CPU time per header block (best of 3 alternating cycles x 11 rounds; hpack-py best of 3); ratio = Courier / reference, below 1 is faster")
 print("operation  workload        fields  octets  Courier  nghttp2  hpack-py  vs nghttp2  vs hpack-py")
 for workload in workloads {
     let figures = ours[workload.name]!
