@@ -105,6 +105,8 @@ var workloads = [
     Workload(name: "response-first", lists: [responseHeaders(0)]),
     Workload(name: "response-conn8", lists: (0..<8).map(responseHeaders)),
 ]
+// COURIER_BENCH_ONLY=<workload name> keeps one workload (for profiling).
+if let only = ProcessInfo.processInfo.environment["COURIER_BENCH_ONLY"] { workloads.removeAll { $0.name != only } }
 for index in workloads.indices {
     var encoder = freshEncoder()
     workloads[index].blocks = workloads[index].lists.map { list in
