@@ -302,7 +302,8 @@ if hpackPy == nil { print("note: Python hpack not found at \(python) (make pydep
 func column(_ value: Double?) -> String { value.map { String(format: "%9.0f", $0) } ?? "        -" }
 func ratio(_ ours: Double, _ theirs: Double?) -> String {
     guard let theirs, theirs > 0 else { return "      -" }
-    return String(format: "%6.2fx", ours / theirs)
+    let value = ours / theirs
+    return String(format: value < 0.1 ? "%6.4fx" : "%6.2fx", value)
 }
 
 print("HPACK, ns of CPU time per header block (best of 3 alternating cycles x 11 rounds; hpack-py best of 3); ratio = Courier / reference, below 1 is faster")
