@@ -82,8 +82,11 @@ public struct HPACKDecoder: Sendable {
     }
 
     /// Decodes one complete header block (the block's readable bytes; the buffer is not consumed).
+    /// Allocates a new list; a connection that reuses one list with `decode(_:into:)` allocates nothing.
     public mutating func decode(_ block: ByteBuffer) throws(HPACKError) -> HPACKHeaderList {
-        var list = HPACKHeaderList(byteCapacity: max(64, block.readableBytes * 2), fieldCapacity: 16)
+        // Indexed fields expand about tenfold, literals barely: 4x the block is a cheap first guess.
+        let readable = block.readableBytes
+        var list = HPACKHeaderList(byteCapacity: max(256, readable * 4), fieldCapacity: max(8, min(readable, 64)))
         try decode(block, into: &list)
         return list
     }
