@@ -1,2 +1,0 @@
-// Tests for CourierHPACK are added with the module.
-import Testing
