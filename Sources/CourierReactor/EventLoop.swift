@@ -148,7 +148,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Schedules loop-confined work (no Sendable requirement); only on the loop thread.
-    func scheduleLocal(at deadline: Timestamp, _ work: @escaping () -> Void) -> ScheduledTask {
+    public func scheduleLocal(at deadline: Timestamp, _ work: @escaping () -> Void) -> ScheduledTask {
         assertInEventLoop()
         let id = timerIDs.wrappingAdd(1, ordering: .relaxed).oldValue
         timers.schedule(id: id, at: deadline, work)
@@ -200,8 +200,9 @@ public final class EventLoop: @unchecked Sendable {
         registrations[index] = nil
     }
 
-    /// Asks the loop to flush `target` once the current batch of work is done (one write per iteration).
-    func flushAtEndOfIteration(_ target: any LoopFlushable) {
+    /// Asks the loop to call `target.flushNow()` once the current batch of work is done, so that many small
+    /// writes in one iteration leave in one system call. Loop thread only.
+    public func flushAtEndOfIteration(_ target: any LoopFlushable) {
         assertInEventLoop()
         pendingFlushes.append(target)
     }
@@ -359,7 +360,7 @@ protocol SelectableHandler: AnyObject {
 }
 
 /// Something that buffers writes and wants one flush per loop iteration.
-protocol LoopFlushable: AnyObject {
+public protocol LoopFlushable: AnyObject {
     /// Writes what was queued since the last flush.
     func flushNow()
 }

@@ -449,6 +449,7 @@ public final class StreamConnection: @unchecked Sendable {
 }
 
 extension StreamConnection: SelectableHandler, LoopFlushable {
+    /// Sends what was queued (called by the loop at the end of an iteration).
     func selectorEvent(_ event: SelectorEvent) {
         switch state {
         case .connecting:
@@ -482,7 +483,7 @@ extension StreamConnection: SelectableHandler, LoopFlushable {
         close(error: ReactorError(.loopShutDown, context: "connection \(remoteAddress)"))
     }
 
-    func flushNow() {
+    public func flushNow() {
         flushScheduled = false
         guard !waitingForWritable else { return }
         writeNow()
