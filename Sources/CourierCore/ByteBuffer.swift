@@ -11,13 +11,14 @@ import Darwin
 /// writes (copy on write), and `readSlice(length:)` / `getSlice(at:length:)` return views of the same
 /// storage without copying bytes. Indices are relative to the start of this buffer (or slice).
 public struct ByteBuffer: Sendable {
-    /// Heap storage. It is mutated only through a `ByteBuffer` that holds the sole reference
-    /// (checked with `isKnownUniquelyReferenced` before every write), so no two threads ever
+    /// Heap storage. Its pointer and capacity never change (growing allocates a new storage object), so
+    /// reading them needs no exclusivity check. Bytes are written only through a `ByteBuffer` that holds the
+    /// sole reference (checked with `isKnownUniquelyReferenced` before every write), so no two threads ever
     /// touch the same storage mutably: that is what makes the `@unchecked Sendable` sound.
     @usableFromInline
     final class Storage: @unchecked Sendable {
-        @usableFromInline var bytes: UnsafeMutableRawPointer
-        @usableFromInline var capacity: Int
+        @usableFromInline let bytes: UnsafeMutableRawPointer
+        @usableFromInline let capacity: Int
 
         @usableFromInline
         init(capacity: Int) {
@@ -27,15 +28,6 @@ public struct ByteBuffer: Sendable {
         }
 
         deinit { bytes.deallocate() }
-
-        @usableFromInline
-        func grow(to newCapacity: Int, preserving count: Int) {
-            let fresh = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
-            if count > 0 { fresh.copyMemory(from: bytes, byteCount: count) }
-            bytes.deallocate()
-            bytes = fresh
-            capacity = newCapacity
-        }
     }
 
     @usableFromInline var storage: Storage
@@ -108,8 +100,10 @@ public struct ByteBuffer: Sendable {
                 discardReadBytes()
                 if writableBytes >= count { return }
             }
-            storage.grow(to: Self.roundedCapacity(writerIndex + count), preserving: writerIndex)
-            limit = storage.capacity
+            let fresh = Storage(capacity: Self.roundedCapacity(writerIndex + count))
+            if writerIndex > 0 { fresh.bytes.copyMemory(from: storage.bytes, byteCount: writerIndex) }
+            storage = fresh
+            limit = fresh.capacity
             return
         }
         // Shared, or a slice: copy the bytes this buffer can see into fresh storage.
