@@ -27,8 +27,13 @@ public struct TLSCertificateInfo: Sendable, Hashable, CustomStringConvertible {
     /// The certificate in DER.
     public let der: [UInt8]
 
-    /// The names a hostname check looks at: SAN DNS names, SAN addresses, then the common name.
-    public var names: [String] { dnsNames + ipAddresses + (commonName.map { [$0] } ?? []) }
+    /// The names this certificate speaks for: SAN DNS names, SAN addresses, then the common name when it
+    /// is not one of them (OpenSSL, like browsers, ignores the common name when SANs are present).
+    public var names: [String] {
+        let alternatives = dnsNames + ipAddresses
+        guard let commonName, !alternatives.contains(commonName) else { return alternatives }
+        return alternatives + [commonName]
+    }
 
     /// The subject and the names it covers.
     public var description: String { "\(subject) [\(names.joined(separator: ", "))]" }

@@ -38,12 +38,8 @@ extension TLSEngine {
             let code = SSL_get_error(ssl, result)
             if code == SSL_ERROR_WANT_READ { return total > 0 ? .read(total) : .wantRead }
             if code == SSL_ERROR_ZERO_RETURN {
-                // close_notify: everything the peer sent has arrived. Answer with ours.
-                OpenSSLErrorQueue.clear()
-                if !closeNotifySent {
-                    closeNotifySent = true
-                    _ = SSL_shutdown(ssl)
-                }
+                // close_notify: everything the peer sent has arrived. Our side stays open for writing
+                // (TLS 1.3 half-close) until the driver calls close().
                 OpenSSLErrorQueue.clear()
                 state = .closed(.closeNotify)
             } else if let error = failureOrTruncation(sslError: code) {
@@ -82,8 +78,11 @@ extension TLSEngine {
         case .failed(let error): throw error
         case .handshaking:
             throw TLSError(code: .misuse, detail: "writePlaintext called before the handshake completed")
-        case .closed, .established:
-            // The peer's FIN alone does not stop writing (it may have half-closed); close_notify does.
+        case .closed(.truncated):
+            // OpenSSL treats an unannounced end of stream as fatal; the session cannot carry more data.
+            throw TLSError(code: .connectionClosed, detail: "the peer closed the connection without close_notify")
+        case .closed(.closeNotify), .established:
+            // After the peer's close_notify our side may still write (half-close) until close().
             if closeNotifySent {
                 throw TLSError(code: .connectionClosed, detail: "the TLS session was closed (close_notify sent)")
             }
@@ -116,13 +115,16 @@ extension TLSEngine {
         }.get()
     }
 
-    /// Queues close_notify so the peer knows no data was cut off. Returns false when there is nothing
-    /// to send (the handshake never completed, the session failed, or close_notify already went out).
+    /// Queues close_notify so the peer knows no data was cut off; call it when done writing, and also
+    /// after reading `.closed(.closeNotify)` (a TLS 1.2 peer expects the reply at once). Returns false
+    /// when there is nothing to send (the handshake never completed, the session failed or was
+    /// truncated, or close_notify already went out).
     /// Either way, send the outbound ciphertext and close the socket; waiting for the peer's reply is
     /// optional (RFC 8446 §6.1).
     @discardableResult
     public func close() -> Bool {
         guard isHandshakeComplete, !closeNotifySent else { return false }
+        if case .closed(.truncated) = state { return false }
         closeNotifySent = true
         OpenSSLErrorQueue.clear()
         let result = SSL_shutdown(ssl)

@@ -19,7 +19,8 @@ import CCourierOpenSSLShims
 ///    outbound ciphertext too (it may hold the alert telling the peer why), then close.
 ///
 /// Policy built in: renegotiation is refused (the context sets `SSL_OP_NO_RENEGOTIATION`); a close_notify
-/// from the peer is answered with ours; a stream that ends without close_notify is reported as
+/// from the peer is reported as `.closed(.closeNotify)` (answer it with `close()`); a stream that ends
+/// without close_notify is reported as
 /// `.closed(.truncated)` so the protocol layer can judge it against its framing. Pins are checked as soon
 /// as the handshake completes. The handshake timeout (`TLSError.Code.handshakeTimeout`) belongs to the driver.
 ///

@@ -103,8 +103,10 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
     /// The code, the detail, the names involved and OpenSSL's own words.
     public var description: String {
         var text = "TLS \(code): \(detail)"
-        if let expectedName { text += " (expected \(expectedName))" }
-        if !namesSeen.isEmpty { text += " (certificate names: \(namesSeen.joined(separator: ", ")))" }
+        // A hostname mismatch's detail already names both sides.
+        if code != .hostnameMismatch && !namesSeen.isEmpty {
+            text += " (certificate names: \(namesSeen.joined(separator: ", ")))"
+        }
         if !openSSLErrors.isEmpty { text += " [OpenSSL: \(openSSLErrors.joined(separator: "; "))]" }
         return text
     }

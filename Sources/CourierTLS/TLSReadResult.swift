@@ -10,8 +10,8 @@ public enum TLSReadResult: Sendable, Hashable {
 
 /// How the peer ended the session.
 public enum TLSCloseReason: Sendable, Hashable {
-    /// The peer sent close_notify: everything it sent has arrived. The engine has queued its own
-    /// close_notify in reply; send the outbound ciphertext, then close the socket.
+    /// The peer sent close_notify: everything it sent has arrived. Finish writing if needed, call
+    /// `close()` to answer with our close_notify, send the outbound ciphertext, then close the socket.
     case closeNotify
     /// The stream ended without close_notify. The data read so far may be incomplete; the protocol
     /// layer decides, from its framing (Content-Length, chunked terminator, HTTP/2 END_STREAM), whether
