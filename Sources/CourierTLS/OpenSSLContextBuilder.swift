@@ -14,6 +14,11 @@ enum OpenSSLContextBuilder {
     static func makeIdentity() -> UInt64 { nextIdentity.add(1, ordering: .relaxed).oldValue }
 
     /// A new `SSL_CTX` with renegotiation and compression off and the version bounds set.
+    ///
+    /// An end of stream without close_notify is not made fatal (`SSL_OP_IGNORE_UNEXPECTED_EOF`): OpenSSL
+    /// would otherwise send an alert to a peer that is gone and invalidate the session, losing resumption
+    /// for every server that closes idle connections without close_notify. The engine still tells a
+    /// truncation from a clean close, by watching for the close_notify alert itself (`infoCallback`).
     static func makeContext(
         server: Bool, minimum: TLSVersion, maximum: TLSVersion
     ) throws(TLSError) -> OpaquePointer {
@@ -26,9 +31,11 @@ enum OpenSSLContextBuilder {
             throw TLSError(code: .internal, detail: "SSL_CTX_new failed", openSSLErrors: OpenSSLErrorQueue.drain().texts)
         }
         var options = courier_SSL_OP_NO_RENEGOTIATION() | courier_SSL_OP_NO_COMPRESSION()
+            | courier_SSL_OP_IGNORE_UNEXPECTED_EOF()
         if server { options |= courier_SSL_OP_CIPHER_SERVER_PREFERENCE() }
         SSL_CTX_set_options(context, options)
         _ = courier_SSL_CTX_set_mode(context, courier_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER())
+        SSL_CTX_set_info_callback(context, TLSEngine.infoCallback)
         guard courier_SSL_CTX_set_min_proto_version(context, minimum.openSSLValue) == 1,
               courier_SSL_CTX_set_max_proto_version(context, maximum.openSSLValue) == 1 else {
             SSL_CTX_free(context)

@@ -38,10 +38,11 @@ extension TLSEngine {
             let code = SSL_get_error(ssl, result)
             if code == SSL_ERROR_WANT_READ { return total > 0 ? .read(total) : .wantRead }
             if code == SSL_ERROR_ZERO_RETURN {
-                // close_notify: everything the peer sent has arrived. Our side stays open for writing
-                // (TLS 1.3 half-close) until the driver calls close().
+                // The peer's side ended: with close_notify everything it sent has arrived; without, the
+                // stream just stopped (OpenSSL reports both alike, see OpenSSLContextBuilder). Our side
+                // stays open for writing (half-close) until the driver calls close().
                 OpenSSLErrorQueue.clear()
-                state = .closed(.closeNotify)
+                state = .closed(closeNotifyReceived ? .closeNotify : .truncated)
             } else if let error = failureOrTruncation(sslError: code) {
                 fail(error)
             } else {
@@ -78,11 +79,8 @@ extension TLSEngine {
         case .failed(let error): throw error
         case .handshaking:
             throw TLSError(code: .misuse, detail: "writePlaintext called before the handshake completed")
-        case .closed(.truncated):
-            // OpenSSL treats an unannounced end of stream as fatal; the session cannot carry more data.
-            throw TLSError(code: .connectionClosed, detail: "the peer closed the connection without close_notify")
-        case .closed(.closeNotify), .established:
-            // After the peer's close_notify our side may still write (half-close) until close().
+        case .closed, .established:
+            // After the peer's side ended ours may still write (half-close) until close().
             if closeNotifySent {
                 throw TLSError(code: .connectionClosed, detail: "the TLS session was closed (close_notify sent)")
             }
@@ -117,14 +115,13 @@ extension TLSEngine {
 
     /// Queues close_notify so the peer knows no data was cut off; call it when done writing, and also
     /// after reading `.closed(.closeNotify)` (a TLS 1.2 peer expects the reply at once). Returns false
-    /// when there is nothing to send (the handshake never completed, the session failed or was
-    /// truncated, or close_notify already went out).
+    /// when there is nothing to send (the handshake never completed, the session failed, or
+    /// close_notify already went out).
     /// Either way, send the outbound ciphertext and close the socket; waiting for the peer's reply is
     /// optional (RFC 8446 §6.1).
     @discardableResult
     public func close() -> Bool {
         guard isHandshakeComplete, !closeNotifySent else { return false }
-        if case .closed(.truncated) = state { return false }
         closeNotifySent = true
         OpenSSLErrorQueue.clear()
         let result = SSL_shutdown(ssl)

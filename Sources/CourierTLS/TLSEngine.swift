@@ -55,6 +55,10 @@ public final class TLSEngine {
     var state: State = .handshaking
     var endOfStreamReceived = false
     var closeNotifySent = false
+    /// Set by `infoCallback` when the peer's close_notify alert is read.
+    var closeNotifyReceived = false
+    /// The cached session offered in the ClientHello, if any.
+    var offeredSession: TLSSession?
     /// Sessions that arrived before the peer passed every check (pins); cached once it has.
     var pendingSessions: [TLSSession] = []
     var peerValidated = false
@@ -90,9 +94,8 @@ public final class TLSEngine {
                            openSSLErrors: OpenSSLErrorQueue.drain().texts)
         }
         let origin = TLSSessionCache.Origin(host: host.value, port: port, contextIdentity: context.identity)
-        if let session = context.sessionCache?.session(for: origin) {
-            SSL_set_session(ssl, session.pointer)
-        }
+        let offeredSession = context.sessionCache?.session(for: origin)
+        if let offeredSession { SSL_set_session(ssl, offeredSession.pointer) }
         self.role = .client
         self.ssl = ssl
         self.inbound = inbound
@@ -101,6 +104,7 @@ public final class TLSEngine {
         self.serverContext = nil
         self.expectedName = context.isInsecure ? nil : host.value
         self.origin = origin
+        self.offeredSession = offeredSession
         self.maximumBufferedCiphertext = context.configuration.maximumBufferedCiphertext
         SSL_set_ex_data(ssl, Self.engineIndex, Unmanaged.passUnretained(self).toOpaque())
     }
@@ -123,6 +127,9 @@ public final class TLSEngine {
 
     deinit {
         SSL_set_ex_data(ssl, Self.engineIndex, nil)
+        // OpenSSL invalidates the session of a connection freed without close_notify; only a failed
+        // connection deserves that (RFC 5246 §7.2.1: an unannounced close does not forbid resumption).
+        if case .failed = state {} else { SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN) }
         SSL_free(ssl)
     }
 
@@ -241,6 +248,8 @@ public final class TLSEngine {
     func fail(_ error: TLSError) -> TLSError {
         state = .failed(error)
         pendingSessions = []
+        // A session whose connection failed is not offered again (OpenSSL has marked it unusable).
+        if let offeredSession, let origin { clientContext?.sessionCache?.discard(offeredSession, for: origin) }
         return error
     }
 
@@ -260,6 +269,13 @@ public final class TLSEngine {
             engine.pendingSessions.append(owned)
         }
         return 1
+    }
+
+    /// OpenSSL's info callback: notes the peer's close_notify, which tells a clean close from a truncation.
+    static let infoCallback: @convention(c) (OpaquePointer?, Int32, Int32) -> Void = { ssl, location, value in
+        guard location & SSL_CB_READ_ALERT == SSL_CB_READ_ALERT, value & 0xff == SSL_AD_CLOSE_NOTIFY,
+              let ssl, let raw = SSL_get_ex_data(ssl, engineIndex) else { return }
+        Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().closeNotifyReceived = true
     }
 
     private func cache(_ session: TLSSession) {

@@ -86,9 +86,13 @@ public final class TLSSessionCache: Sendable {
         }
     }
 
-    /// Forgets the sessions of `origin` (e.g. after a resumed connection failed).
-    func remove(_ origin: Origin) {
-        _ = state.withLock { $0.entries.removeValue(forKey: origin) }
+    /// Forgets one session of `origin` (its connection failed, so it must not be offered again).
+    func discard(_ session: TLSSession, for origin: Origin) {
+        state.withLock { state in
+            guard var entry = state.entries[origin] else { return }
+            entry.sessions.removeAll { $0 === session }
+            state.entries[origin] = entry.sessions.isEmpty ? nil : entry
+        }
     }
 }
 

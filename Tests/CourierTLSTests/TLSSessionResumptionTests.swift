@@ -78,6 +78,53 @@ struct TLSSessionResumptionTests {
         #expect(again.server.peerCertificate?.commonName == "courier-client")
     }
 
+    @Test("a session survives a connection that ends without close_notify, or is dropped without close()",
+          arguments: [TLSVersion.tls12, .tls13])
+    func survivesUncleanEnds(version: TLSVersion) throws {
+        let client = try TLSClientContext(configuration: TestPKI.clientConfiguration(maximumVersion: version))
+        let server = try TLSServerContext(configuration: TestPKI.serverConfiguration())
+        do {
+            // The server's stream just stops after the response.
+            let pair = try EnginePair(client: client, server: server)
+            #expect(pair.handshake().succeeded)
+            #expect(try pair.send(Array("response".utf8), from: pair.server) == Array("response".utf8))
+            pair.client.receivedEndOfStream()
+            #expect(try pair.drain(pair.client).1 == .closed(.truncated))
+        }
+        do {
+            // Resumed, then both engines are dropped without close().
+            let pair = try EnginePair(client: client, server: server)
+            #expect(pair.handshake().succeeded)
+            #expect(pair.client.isSessionReused)
+            #expect(try pair.send(Array("x".utf8), from: pair.server) == Array("x".utf8))
+        }
+        let pair = try EnginePair(client: client, server: server)
+        #expect(pair.handshake().succeeded)
+        #expect(pair.client.isSessionReused)
+    }
+
+    @Test("the session offered by a connection that failed is not offered again")
+    func failedConnectionDiscardsSession() throws {
+        let client = try TLSClientContext(configuration: TestPKI.clientConfiguration(maximumVersion: .tls12))
+        let server = try TLSServerContext(configuration: TestPKI.serverConfiguration())
+        try connect(client, server)
+        #expect(client.sessionCache?.count == 1)
+        // A resumed connection that dies of a protocol error (a corrupted record).
+        let pair = try EnginePair(client: client, server: server)
+        #expect(pair.handshake().succeeded)
+        #expect(pair.client.isSessionReused)
+        _ = try pair.server.writePlaintext(ByteBuffer(string: "will be corrupted"))
+        var record = ByteBuffer()
+        pair.server.outboundCiphertext(into: &record)
+        record.withUnsafeMutableReadableBytes { $0[$0.count - 1] ^= 1 }
+        pair.client.feedCiphertext(record)
+        var buffer = ByteBuffer()
+        let error = #expect(throws: TLSError.self) { try pair.client.readPlaintext(into: &buffer) }
+        #expect(error?.code == .protocolViolation, "\(String(describing: error))")
+        #expect(client.sessionCache?.count == 0)
+        #expect(try !connect(client, server).client.isSessionReused)
+    }
+
     @Test("with resumption off there is no cache and every handshake is full")
     func disabled() throws {
         var configuration = TestPKI.clientConfiguration()

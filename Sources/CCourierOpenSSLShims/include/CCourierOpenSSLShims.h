@@ -16,6 +16,7 @@ int courier_SSL_CTX_add1_chain_cert(SSL_CTX *ctx, X509 *cert);
 
 /// The option and mode bits the engine sets (macros built from casts Swift cannot import).
 uint64_t courier_SSL_OP_NO_RENEGOTIATION(void);
+uint64_t courier_SSL_OP_IGNORE_UNEXPECTED_EOF(void);
 uint64_t courier_SSL_OP_NO_TICKET(void);
 uint64_t courier_SSL_OP_NO_COMPRESSION(void);
 uint64_t courier_SSL_OP_CIPHER_SERVER_PREFERENCE(void);
