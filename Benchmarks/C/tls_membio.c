@@ -22,24 +22,35 @@ static void die(const char *what) {
     exit(1);
 }
 
-// A self-signed localhost certificate made in memory (EC P-256).
-static void make_identity(X509 **cert, EVP_PKEY **key) {
-    *key = EVP_EC_gen("P-256");
-    *cert = X509_new();
-    X509_set_version(*cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(*cert), 1);
-    X509_gmtime_adj(X509_getm_notBefore(*cert), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(*cert), 86400);
-    X509_set_pubkey(*cert, *key);
-    X509_NAME *name = X509_get_subject_name(*cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0);
-    X509_set_issuer_name(*cert, name);
+static void add_ext(X509 *issuer, X509 *subject, int nid, const char *value) {
     X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, *cert, *cert, NULL, NULL, 0);
-    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "DNS:localhost");
-    X509_add_ext(*cert, ext, -1);
+    X509V3_set_ctx(&ctx, issuer, subject, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    if (!ext) die("extension");
+    X509_add_ext(subject, ext, -1);
     X509_EXTENSION_free(ext);
-    if (!X509_sign(*cert, *key, EVP_sha256())) die("X509_sign");
+}
+
+// A certificate for `cn` signed by `issuer` (self-signed when NULL), EC P-256, as BenchTLS's generated CA does.
+static X509 *make_certificate(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, long serial) {
+    X509 *cert = X509_new();
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), serial);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+    X509_set_pubkey(cert, key);
+    X509_NAME *name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
+    if (issuer) {
+        add_ext(issuer, cert, NID_basic_constraints, "critical,CA:FALSE");
+        add_ext(issuer, cert, NID_subject_alt_name, "DNS:localhost");
+    } else {
+        add_ext(cert, cert, NID_basic_constraints, "critical,CA:TRUE");
+        add_ext(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign");
+    }
+    if (!X509_sign(cert, issuer_key, EVP_sha256())) die("X509_sign");
+    return cert;
 }
 
 static SSL_CTX *client_ctx, *server_ctx;
@@ -111,14 +122,15 @@ static void finish(end_t *client, end_t *server) {
 
 int main(void) {
     scratch = malloc(scratch_size);
-    X509 *cert; EVP_PKEY *key;
-    make_identity(&cert, &key);
+    EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *key = EVP_EC_gen("P-256");
+    X509 *ca = make_certificate("Bench CA", ca_key, NULL, ca_key, 1);
+    X509 *cert = make_certificate("localhost", key, ca, ca_key, 2);
     client_ctx = SSL_CTX_new(TLS_client_method());
     server_ctx = SSL_CTX_new(TLS_server_method());
     SSL_CTX_set_min_proto_version(client_ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(client_ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_options(server_ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    X509_STORE_add_cert(SSL_CTX_get_cert_store(client_ctx), cert);
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(client_ctx), ca);
     SSL_CTX_set_verify(client_ctx, SSL_VERIFY_PEER, NULL);
     SSL_CTX_use_certificate(server_ctx, cert);
     SSL_CTX_use_PrivateKey(server_ctx, key);

@@ -35,9 +35,12 @@ struct OpenSSLErrorQueue {
         return OpenSSLErrorQueue(entries: entries)
     }
 
-    /// Drops every queued error on this thread.
+    /// Drops every queued error on this thread. Peeking first keeps the usual case (an empty queue) cheap:
+    /// `ERR_clear_error` walks all sixteen slots of the queue every time.
     @inline(__always)
-    static func clear() { ERR_clear_error() }
+    static func clear() {
+        if ERR_peek_error() != 0 { ERR_clear_error() }
+    }
 
     /// OpenSSL's text for a packed error code, e.g. `error:0A000086:SSL routines::certificate verify failed`.
     static func describe(_ code: UInt) -> String {

@@ -52,6 +52,17 @@ final class ExternalProcess {
         return process.terminationStatus
     }
 
+    /// Waits until the process has printed `text` (on stdout, or stderr when `inErrors`), polling until
+    /// `timeout`; false when it did not.
+    func waitForOutput(_ text: String, inErrors: Bool = false, timeout: Duration = .seconds(10)) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (inErrors ? errorOutput : output).contains(text) { return true }
+            usleep(5_000)
+        }
+        return false
+    }
+
     /// Kills the process (SIGKILL: peers are not given the chance to close cleanly) and reaps it.
     func stop() {
         if process.isRunning {

@@ -150,8 +150,7 @@ struct TLSServerInteropTests {
         #expect(String(decoding: first, as: UTF8.self) == "first\n")
         client.send("K\n")  // s_client: key update, asking us to update ours too
         // s_client takes a whole read from stdin as one command: send the next line once it has acted.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !client.errorOutput.contains("KEYUPDATE") && client.isRunning && ContinuousClock.now < deadline { usleep(5_000) }
+        #expect(client.waitForOutput("KEYUPDATE", inErrors: true), "\(client.report)")
         client.send("second\n")
         let (second, _) = try pump.read(until: { $0.contains(UInt8(ascii: "\n")) })
         #expect(String(decoding: second, as: UTF8.self) == "second\n")
