@@ -97,6 +97,9 @@ public struct TLSCertificateAuthority: Sendable {
         commonName: String, subjectKey: OpenSSLPrivateKey, issuer: OpenSSLCertificate?, issuerKey: OpenSSLPrivateKey,
         isAuthority: Bool, dnsNames: [String], ipAddresses: [String], validFrom: Duration, validUntil: Duration
     ) throws(TLSError) -> OpenSSLCertificate {
+        guard !commonName.isEmpty, !commonName.utf8.contains(0) else {
+            throw TLSError(code: .invalidConfiguration, detail: "a certificate needs a common name without NUL")
+        }
         OpenSSLErrorQueue.clear()
         guard let x509 = X509_new() else { throw failure("X509_new") }
         let certificate = OpenSSLCertificate(taking: x509)
@@ -111,8 +114,12 @@ public struct TLSCertificateAuthority: Sendable {
               X509_gmtime_adj(X509_getm_notAfter(x509), Int(validUntil.components.seconds)) != nil,
               X509_set_pubkey(x509, subjectKey.pointer) == 1 else { throw failure("certificate fields") }
         let name = X509_get_subject_name(x509)
-        guard X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, commonName, -1, -1, 0) == 1,
-              X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, "Courier tests", -1, -1, 0) == 1,
+        // RFC 5280 bounds a common name to 64 characters.
+        guard X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, commonName, -1, -1, 0) == 1 else {
+            throw TLSError(code: .invalidConfiguration, detail: "'\(commonName)' cannot be a common name (1 to 64 characters)",
+                           openSSLErrors: OpenSSLErrorQueue.drain().texts)
+        }
+        guard X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, "Courier tests", -1, -1, 0) == 1,
               X509_set_issuer_name(x509, issuer.map { X509_get_subject_name($0.pointer) } ?? name) == 1 else {
             throw failure("certificate names")
         }
@@ -125,6 +132,13 @@ public struct TLSCertificateAuthority: Sendable {
                            (NID_ext_key_usage, "serverAuth,clientAuth")]
         }
         if issuer != nil { extensions.append((NID_authority_key_identifier, "keyid:always")) }
+        // Names go into OpenSSL's "DNS:a,IP:b" syntax: refuse anything that could add a name of its own.
+        for name in dnsNames where name.isEmpty || name.contains(where: { ",:\0".contains($0) || $0.isWhitespace }) {
+            throw TLSError(code: .invalidConfiguration, detail: "'\(name)' is not a DNS name")
+        }
+        for address in ipAddresses where !HostName(address).isIPAddress || address.contains(where: { ",[]%".contains($0) }) {
+            throw TLSError(code: .invalidConfiguration, detail: "'\(address)' is not an IP address")
+        }
         let alternativeNames = dnsNames.map { "DNS:\($0)" } + ipAddresses.map { "IP:\($0)" }
         if !alternativeNames.isEmpty {
             extensions.append((NID_subject_alt_name, alternativeNames.joined(separator: ",")))

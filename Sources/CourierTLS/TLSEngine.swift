@@ -71,8 +71,8 @@ public final class TLSEngine {
     /// unless the context is insecure. A cached session for this origin is offered when there is one.
     public init(context: TLSClientContext, serverHostname: String, port: Int) throws(TLSError) {
         let host = HostName(serverHostname)
-        guard !host.value.isEmpty else {
-            throw TLSError(code: .invalidConfiguration, detail: "empty server host name")
+        guard !host.value.isEmpty, !serverHostname.utf8.contains(0) else {
+            throw TLSError(code: .invalidConfiguration, detail: "empty server host name or one containing NUL")
         }
         let (ssl, inbound, outbound) = try Self.makeSSL(context.context)
         SSL_set_connect_state(ssl)

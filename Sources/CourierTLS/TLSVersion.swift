@@ -16,6 +16,7 @@ public enum TLSVersion: UInt16, Sendable, Hashable, Comparable, CustomStringConv
         self = version
     }
 
+    /// Older versions order first.
     public static func < (lhs: TLSVersion, rhs: TLSVersion) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// `TLSv1.2` or `TLSv1.3`, as OpenSSL and nginx spell them.

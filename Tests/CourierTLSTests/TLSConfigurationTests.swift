@@ -69,6 +69,18 @@ struct TLSConfigurationTests {
         expectInvalid({
             _ = try TLSEngine(context: TLSClientContext(configuration: TLSClientConfiguration()), serverHostname: "", port: 443)
         }, mentioning: "empty")
+        expectInvalid({
+            _ = try TLSEngine(context: TLSClientContext(configuration: TLSClientConfiguration()),
+                              serverHostname: "evil.example\0.good.example", port: 443)
+        }, mentioning: "NUL")
+        expectInvalid({ _ = try TestPKI.authority.issue(commonName: "x", dnsNames: ["a.test,IP:10.0.0.1"]) },
+                      mentioning: "not a DNS name")
+        expectInvalid({ _ = try TestPKI.authority.issue(commonName: "x", ipAddresses: ["localhost"]) },
+                      mentioning: "not an IP address")
+        // Found by FuzzTLSConfiguration: an over-long common name was reported as an internal failure.
+        expectInvalid({ _ = try TestPKI.authority.issue(commonName: String(repeating: "@", count: 80)) },
+                      mentioning: "common name")
+        expectInvalid({ _ = try TestPKI.authority.issue(commonName: "") }, mentioning: "common name")
     }
 
     @Test("errors describe themselves with OpenSSL's words")
