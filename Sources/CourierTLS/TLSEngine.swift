@@ -8,21 +8,23 @@ import CCourierOpenSSLShims
 /// One TLS session (client or server) as a sans-I/O object: ciphertext in and out, plaintext in and out.
 ///
 /// Theory of operation. OpenSSL's `SSL` reads from one memory BIO (`feedCiphertext` fills it) and writes to
-/// another (`outboundCiphertext` drains it), so the engine never touches a socket or a clock. The driver
-/// that owns the socket runs the loop:
+/// another (`outboundCiphertext` drains it), so the engine never touches a socket or a clock (RFC 8446 via
+/// OpenSSL; TLS 1.2 per RFC 5246). The driver that owns the socket runs the loop:
 ///
 /// 1. `handshake()` until `.complete`; after every call, send `outboundCiphertext(into:)`; on `.wantRead`,
 ///    read the socket, `feedCiphertext`, call again. On socket EOF call `receivedEndOfStream()` first.
-/// 2. Then `writePlaintext` (it accepts at most `maximumBufferedCiphertext` of unsent ciphertext: send and
-///    call again with the rest) and `readPlaintext` whenever ciphertext arrives.
+/// 2. Right after `.complete`, and whenever ciphertext arrives, call `readPlaintext` (the last handshake
+///    flight may carry data); send the outbound ciphertext after reads too (key updates, alerts).
+///    `writePlaintext` accepts at most `maximumBufferedCiphertext` of unsent ciphertext: send and call
+///    again with the rest.
 /// 3. `close()` queues close_notify; send it and close the socket. After any thrown error, send the
 ///    outbound ciphertext too (it may hold the alert telling the peer why), then close.
 ///
 /// Policy built in: renegotiation is refused (the context sets `SSL_OP_NO_RENEGOTIATION`); a close_notify
 /// from the peer is reported as `.closed(.closeNotify)` (answer it with `close()`); a stream that ends
-/// without close_notify is reported as
-/// `.closed(.truncated)` so the protocol layer can judge it against its framing. Pins are checked as soon
-/// as the handshake completes. The handshake timeout (`TLSError.Code.handshakeTimeout`) belongs to the driver.
+/// without close_notify is reported as `.closed(.truncated)` so the protocol layer can judge it against
+/// its framing. Pins are checked as soon as the handshake completes. The handshake timeout
+/// (`TLSError.Code.handshakeTimeout`) belongs to the driver, which has the clock.
 ///
 /// Not thread-safe and not `Sendable`: an engine lives on its connection's event-loop thread.
 public final class TLSEngine {
