@@ -1,2 +1,0 @@
-// Tests for CourierTLS are added with the module.
-import Testing
