@@ -1,0 +1,220 @@
+import CourierCore
+import Synchronization
+import HTTPTypes
+
+/// The bytes of one message body flowing from a connection driver (the producer, on its event loop) to the
+/// application (the consumer, any task), with backpressure both ways.
+///
+/// Theory of operation. The producer `yield`s chunks; they queue here until the consumer takes them with
+/// `next()`. When more than `highWatermark` bytes are queued, `yield` answers `.pause` and the driver stops
+/// reading (HTTP/1.1) or stops opening the flow-control window (HTTP/2). As the consumer takes chunks, the stream
+/// reports consumed bytes to the driver through `onConsumed` — batched: once `consumedReportThreshold` bytes have
+/// been taken, or as soon as the queue drains to `lowWatermark` while the producer is paused — so an HTTP/2 driver
+/// can send WINDOW_UPDATE and an HTTP/1.1 driver can resume reading. A consumer that stops early calls
+/// `cancel()`, which reaches the driver through `onCancel` (RST_STREAM on HTTP/2, close on HTTP/1.1).
+/// Callbacks run with no lock held.
+public final class BodyStream: Sendable {
+    /// What the producer should do after yielding.
+    public enum Demand: Sendable {
+        /// Keep producing.
+        case more
+        /// Stop until `onConsumed` reports progress.
+        case pause
+    }
+
+    /// How the body ended.
+    public enum End: Sendable {
+        /// Complete, with trailers when the peer sent any.
+        case finished(trailers: HTTPFields?)
+        /// Failed or was cancelled.
+        case failed(any Error & Sendable)
+    }
+
+    private struct State {
+        var chunks: [ByteBuffer] = []
+        var head = 0
+        var buffered = 0
+        var end: End?
+        var waiter: UnsafeContinuation<ByteBuffer?, any Error>?
+        var producerPaused = false
+        var consumedSinceReport = 0
+        var cancelled = false
+        var onConsumed: (@Sendable (Int) -> Void)?
+        var onCancel: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
+    /// Above this many queued bytes the producer is asked to pause.
+    public let highWatermark: Int
+    /// A paused producer is resumed once the queue drains to this many bytes.
+    public let lowWatermark: Int
+    /// Consumed bytes are reported in batches of at least this many (or when a paused producer may resume).
+    public let consumedReportThreshold: Int
+
+    /// Creates an empty stream.
+    public init(highWatermark: Int = 1 << 20, lowWatermark: Int = 256 << 10, consumedReportThreshold: Int = 32 << 10) {
+        self.highWatermark = highWatermark
+        self.lowWatermark = min(lowWatermark, highWatermark)
+        self.consumedReportThreshold = consumedReportThreshold
+    }
+
+    /// Installs the driver's callbacks: `onConsumed(bytes)` after the consumer took bytes, `onCancel` when the
+    /// consumer gave up. Set them before yielding. They may run on any thread.
+    public func setCallbacks(onConsumed: (@Sendable (Int) -> Void)?, onCancel: (@Sendable () -> Void)?) {
+        state.withLock {
+            $0.onConsumed = onConsumed
+            $0.onCancel = onCancel
+        }
+    }
+
+    // MARK: - Producer
+
+    /// Adds a chunk for the consumer. Ignored once the stream ended or was cancelled.
+    @discardableResult
+    public func yield(_ chunk: ByteBuffer) -> Demand {
+        guard chunk.readableBytes > 0 else { return .more }
+        let (waiter, demand) = state.withLock { state -> (UnsafeContinuation<ByteBuffer?, any Error>?, Demand) in
+            guard state.end == nil, !state.cancelled else { return (nil, .more) }
+            if let waiter = state.waiter {
+                state.waiter = nil
+                state.consumedSinceReport += chunk.readableBytes
+                return (waiter, .more)
+            }
+            state.chunks.append(chunk)
+            state.buffered += chunk.readableBytes
+            if state.buffered > highWatermark {
+                state.producerPaused = true
+                return (nil, .pause)
+            }
+            return (nil, .more)
+        }
+        if let waiter {
+            waiter.resume(returning: chunk)
+            reportConsumptionIfDue()
+        }
+        return demand
+    }
+
+    /// Ends the body successfully; the consumer sees the remaining chunks, then the end.
+    public func finish(trailers: HTTPFields? = nil) {
+        end(.finished(trailers: trailers))
+    }
+
+    /// Ends the body with an error; the consumer sees the remaining chunks, then the error.
+    public func fail(_ error: any Error & Sendable) {
+        end(.failed(error))
+    }
+
+    private func end(_ end: End) {
+        let waiter = state.withLock { state -> UnsafeContinuation<ByteBuffer?, any Error>? in
+            guard state.end == nil else { return nil }
+            state.end = end
+            state.onConsumed = nil
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        guard let waiter else { return }
+        switch end {
+        case .finished: waiter.resume(returning: nil)
+        case .failed(let error): waiter.resume(throwing: error)
+        }
+    }
+
+    /// Whether the consumer cancelled (the producer can stop).
+    public var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    /// Queued bytes not yet taken by the consumer.
+    public var bufferedBytes: Int { state.withLock { $0.buffered } }
+
+    // MARK: - Consumer
+
+    /// The next chunk, or nil at the end of the body; throws the body's error, or `CancellationError` when the
+    /// awaiting task is cancelled (which also cancels the stream).
+    public func next() async throws -> ByteBuffer? {
+        if let ready = takeReady() {
+            let chunk = try ready.get()
+            if chunk != nil { reportConsumptionIfDue() }
+            return chunk
+        }
+        let chunk = try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ByteBuffer?, any Error>) in
+                let immediate = state.withLock { state -> Result<ByteBuffer?, any Error>? in
+                    if state.head < state.chunks.count { return .success(Self.pop(&state)) }
+                    switch state.end {
+                    case .finished?: return .success(nil)
+                    case .failed(let error)?: return .failure(error)
+                    case nil: break
+                    }
+                    if state.cancelled { return .failure(CancellationError()) }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let immediate { continuation.resume(with: immediate) }
+            }
+        } onCancel: {
+            cancel()
+        }
+        if chunk != nil { reportConsumptionIfDue() }
+        return chunk
+    }
+
+    /// A queued chunk or the end, without suspending; nil when the consumer has to wait.
+    private func takeReady() -> Result<ByteBuffer?, any Error>? {
+        state.withLock { state -> Result<ByteBuffer?, any Error>? in
+            if state.head < state.chunks.count { return .success(Self.pop(&state)) }
+            switch state.end {
+            case .finished?: return .success(nil)
+            case .failed(let error)?: return .failure(error)
+            case nil: return state.cancelled ? .failure(CancellationError()) : nil
+            }
+        }
+    }
+
+    private static func pop(_ state: inout State) -> ByteBuffer {
+        let chunk = state.chunks[state.head]
+        state.chunks[state.head] = ByteBuffer(capacity: 0)
+        state.head += 1
+        if state.head == state.chunks.count {
+            state.chunks.removeAll(keepingCapacity: true)
+            state.head = 0
+        }
+        state.buffered -= chunk.readableBytes
+        state.consumedSinceReport += chunk.readableBytes
+        return chunk
+    }
+
+    private func reportConsumptionIfDue() {
+        let report = state.withLock { state -> (callback: @Sendable (Int) -> Void, bytes: Int)? in
+            guard let callback = state.onConsumed, state.consumedSinceReport > 0 else { return nil }
+            let resume = state.producerPaused && state.buffered <= lowWatermark
+            guard resume || state.consumedSinceReport >= consumedReportThreshold else { return nil }
+            if resume { state.producerPaused = false }
+            let bytes = state.consumedSinceReport
+            state.consumedSinceReport = 0
+            return (callback, bytes)
+        }
+        if let report { report.callback(report.bytes) }
+    }
+
+    /// The consumer stops: queued chunks are dropped and the driver is told once through `onCancel`.
+    public func cancel() {
+        let (waiter, onCancel) = state.withLock { state -> (UnsafeContinuation<ByteBuffer?, any Error>?, (@Sendable () -> Void)?) in
+            guard !state.cancelled else { return (nil, nil) }
+            state.cancelled = true
+            state.chunks.removeAll()
+            state.head = 0
+            state.buffered = 0
+            let waiter = state.waiter
+            state.waiter = nil
+            let onCancel = state.end == nil ? state.onCancel : nil
+            state.onCancel = nil
+            state.onConsumed = nil
+            return (waiter, onCancel)
+        }
+        waiter?.resume(throwing: CancellationError())
+        onCancel?()
+    }
+
+    /// How the body ended, once it has (trailers are read from here after the last chunk).
+    public var endState: End? { state.withLock { $0.end } }
+}

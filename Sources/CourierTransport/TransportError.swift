@@ -1,0 +1,79 @@
+import CourierReactor
+import CourierTLS
+import CourierHTTP2
+
+/// A failure in a connection driver: connecting, TLS, the peer breaking the protocol, resets, closes, timeouts
+/// and limits. The client maps it to its public error; `underlying` keeps the layer's own error.
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure.
+    public enum Code: String, Sendable, Hashable {
+        /// Connecting failed (refused, unreachable); see the reactor error.
+        case connectFailed
+        /// The host did not resolve.
+        case resolutionFailed
+        /// Connecting timed out.
+        case connectTimeout
+        /// TLS failed (handshake, certificate, record, truncation).
+        case tlsFailed
+        /// The TLS handshake timed out.
+        case tlsHandshakeTimeout
+        /// The peer violated HTTP/1.1 or HTTP/2.
+        case protocolViolation
+        /// The HTTP/2 stream was reset by the peer.
+        case streamReset
+        /// The peer refused the stream, or it was above a GOAWAY's last stream id: never processed.
+        case streamRefused
+        /// The connection closed before the exchange finished.
+        case connectionClosed
+        /// Nothing arrived within the read timeout.
+        case readTimeout
+        /// Nothing could be written within the write timeout.
+        case writeTimeout
+        /// A configured limit was exceeded.
+        case limitExceeded
+        /// The request itself is invalid (header injection, bad framing).
+        case invalidRequest
+        /// The exchange was cancelled locally.
+        case cancelled
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// What happened, for people.
+    public let message: String
+    /// The lower layer's error.
+    public let underlying: (any Error & Sendable)?
+    /// True when the request provably did not reach the server's application (not sent at all, refused, or
+    /// above GOAWAY's last stream id), so it can be retried on another connection without side effects.
+    public let requestNotProcessed: Bool
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, underlying: (any Error & Sendable)? = nil, requestNotProcessed: Bool = false) {
+        self.code = code
+        self.message = message
+        self.underlying = underlying
+        self.requestNotProcessed = requestNotProcessed
+    }
+
+    /// Classifies a reactor error (connect, reset, close).
+    public init(_ error: ReactorError, requestNotProcessed: Bool = false) {
+        let code: Code
+        switch error.code {
+        case .timedOut: code = .connectTimeout
+        case .resolutionFailed: code = .resolutionFailed
+        case .connectionRefused, .unreachable, .invalidAddress, .addressInUse: code = .connectFailed
+        case .cancelled: code = .cancelled
+        default: code = .connectionClosed
+        }
+        self.init(code, error.description, underlying: error, requestNotProcessed: requestNotProcessed)
+    }
+
+    /// Classifies a TLS error.
+    public init(_ error: TLSError) {
+        self.init(error.code == .handshakeTimeout ? .tlsHandshakeTimeout : .tlsFailed, error.description, underlying: error)
+    }
+
+    public var description: String {
+        "\(code.rawValue): \(message)"
+    }
+}

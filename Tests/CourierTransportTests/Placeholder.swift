@@ -1,2 +1,0 @@
-// Tests for CourierTransport are added with the module.
-import Testing
