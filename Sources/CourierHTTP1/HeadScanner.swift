@@ -1,0 +1,81 @@
+/// Reads one head (start line, field lines, empty line) from the front of the input, line by line,
+/// resuming where it stopped when more bytes arrive.
+///
+/// Complete lines are validated as they are found; an unfinished line is only checked against its
+/// length limit. Checks run in the same order whatever the byte split: per line, first its own length,
+/// then the total head size, then its CR LF, then the field count, then its syntax. That makes the outcome (including
+/// which error) independent of how the input was split. Memory is bounded by `maxHeadSize` plus one
+/// line.
+struct HeadScanner {
+    var cursor = LineCursor()
+    var sawStartLine = false
+    var startLine = StartLine()
+    var entries: [HTTP1Fields.Entry] = []
+    var facts = FramingFacts()
+
+    mutating func reset() {
+        cursor.reset()
+        sawStartLine = false
+        entries.removeAll(keepingCapacity: true)
+        facts = FramingFacts()
+    }
+
+    /// Scans `bytes[0..<count]` (the head starts at 0) and returns the head's length once its empty
+    /// line has been read, or nil when more bytes are needed.
+    mutating func scan(
+        _ bytes: UnsafePointer<UInt8>, _ count: Int, isResponse: Bool, limits: HTTP1Limits,
+        allowsBareLineFeed: Bool, streamOffset: Int
+    ) throws(HTTP1Error) -> Int? {
+        while let line = cursor.nextLine(bytes, count) {
+            let length = line.length
+            if !sawStartLine {
+                if length > limits.maxStartLineLength {
+                    throw HTTP1Error(.startLineTooLong, offset: streamOffset &+ line.start,
+                                     detail: "start line longer than \(limits.maxStartLineLength) bytes")
+                }
+                try checkHeadSize(line.next, limits, streamOffset)
+                try line.checkTerminator(allowsBareLineFeed: allowsBareLineFeed, streamOffset: streamOffset)
+                if isResponse {
+                    try startLine.parseStatusLine(bytes, start: line.start, end: line.end, streamOffset: streamOffset)
+                } else {
+                    try startLine.parseRequestLine(bytes, start: line.start, end: line.end, streamOffset: streamOffset)
+                }
+                sawStartLine = true
+                continue
+            }
+            if length > limits.maxFieldLineLength {
+                throw HTTP1Error(.fieldLineTooLong, offset: streamOffset &+ line.start,
+                                 detail: "field line longer than \(limits.maxFieldLineLength) bytes")
+            }
+            try checkHeadSize(line.next, limits, streamOffset)
+            try line.checkTerminator(allowsBareLineFeed: allowsBareLineFeed, streamOffset: streamOffset)
+            if line.isEmpty { return line.next }
+            if entries.count >= limits.maxFieldCount {
+                throw HTTP1Error(.tooManyHeaders, offset: streamOffset &+ line.start,
+                                 detail: "more than \(limits.maxFieldCount) fields")
+            }
+            let entry = try FieldLine.parse(bytes, start: line.start, end: line.end, origin: 0,
+                                            streamOffset: streamOffset)
+            entries.append(entry)
+            try facts.inspect(bytes, nameStart: Int(entry.nameStart), nameEnd: Int(entry.nameEnd),
+                              valueStart: Int(entry.valueStart), valueEnd: Int(entry.valueEnd),
+                              isResponse: isResponse, streamOffset: streamOffset)
+        }
+        // The line is unfinished: only its length can be judged (its last byte may be the CR).
+        let limit = sawStartLine ? limits.maxFieldLineLength : limits.maxStartLineLength
+        if cursor.pendingLength(count) > limit {
+            throw HTTP1Error(sawStartLine ? .fieldLineTooLong : .startLineTooLong,
+                             offset: streamOffset &+ cursor.lineStart,
+                             detail: "line longer than \(limit) bytes")
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private func checkHeadSize(_ end: Int, _ limits: HTTP1Limits, _ streamOffset: Int) throws(HTTP1Error) {
+        if end > limits.maxHeadSize {
+            throw HTTP1Error(.headerTooLarge, offset: streamOffset,
+                             detail: "head larger than \(limits.maxHeadSize) bytes")
+        }
+    }
+}
