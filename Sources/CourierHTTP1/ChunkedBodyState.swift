@@ -230,6 +230,7 @@ struct ChunkedBodyState {
         let outcome: Result<Int?, HTTP1Error> = input.withBytes { bytes, count in
             do throws(HTTP1Error) {
                 while let line = cursor.nextLine(bytes, count) {
+                    try FieldLine.checkLineStart(bytes, start: line.start, available: line.next, streamOffset: streamOffset)
                     if line.length > limits.maxFieldLineLength {
                         throw HTTP1Error(.fieldLineTooLong, offset: streamOffset &+ line.start,
                                          detail: "trailer line longer than \(limits.maxFieldLineLength) bytes")
@@ -247,6 +248,7 @@ struct ChunkedBodyState {
                     trailerEntries.append(try FieldLine.parse(bytes, start: line.start, end: line.end, origin: 0,
                                                               streamOffset: streamOffset))
                 }
+                try FieldLine.checkLineStart(bytes, start: cursor.lineStart, available: count, streamOffset: streamOffset)
                 if cursor.pendingLength(count) > limits.maxFieldLineLength {
                     throw HTTP1Error(.fieldLineTooLong, offset: streamOffset &+ cursor.lineStart,
                                      detail: "trailer line longer than \(limits.maxFieldLineLength) bytes")

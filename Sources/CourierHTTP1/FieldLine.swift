@@ -40,6 +40,27 @@ enum FieldLine {
             valueEnd: UInt32(truncatingIfNeeded: valueEnd &- origin))
     }
 
+    /// Rejects a field line whose first bytes already make it invalid: whitespace (obs-fold, or whitespace
+    /// between the start line and the first field: RFC 9112 §2.2 and §5.2), or a CR not followed by LF
+    /// (RFC 9112 §2.2; e.g. a head ended by CR CR, a classic desync). It is the first check of every field
+    /// line and looks only at the raw bytes `start..<available`, so it can run as soon as they have arrived
+    /// without changing the outcome for any split of the input.
+    @inline(__always)
+    static func checkLineStart(
+        _ bytes: UnsafePointer<UInt8>, start: Int, available: Int, streamOffset: Int
+    ) throws(HTTP1Error) {
+        guard start < available else { return }
+        let first = bytes[start]
+        if CharacterClass.isWhitespace(first) {
+            throw HTTP1Error(.obsoleteLineFolding, offset: streamOffset &+ start, byte: first,
+                             detail: "field line starts with whitespace")
+        }
+        if first == ASCII.cr && start &+ 1 < available && bytes[start &+ 1] != ASCII.lf {
+            throw HTTP1Error(.bareCarriageReturn, offset: streamOffset &+ start, byte: first,
+                             detail: "CR not followed by LF")
+        }
+    }
+
     /// An error about the byte at `index` of a line ending at `end`; a CR there is reported as a bare CR,
     /// since inside a line's content a CR can only be one that is not followed by LF.
     static func invalid(

@@ -77,4 +77,10 @@ public struct HTTP1RequestParser {
 
     /// Bytes received and not yet parsed.
     public var bufferedByteCount: Int { core.input.readable }
+
+    /// Takes every buffered byte (after `acceptUpgrade()`, bytes appended later belong to the new
+    /// protocol too).
+    public mutating func takeBufferedBytes() -> ByteBuffer {
+        core.input.take(core.input.readable)
+    }
 }

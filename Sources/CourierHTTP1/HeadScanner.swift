@@ -2,8 +2,9 @@
 /// resuming where it stopped when more bytes arrive.
 ///
 /// Complete lines are validated as they are found; an unfinished line is only checked against its
-/// length limit. Checks run in the same order whatever the byte split: per line, first its own length,
-/// then the total head size, then its CR LF, then the field count, then its syntax. That makes the outcome (including
+/// first byte and its length. Checks run in the same order whatever the byte split: per field line,
+/// first its first two bytes (obs-fold, bare CR), then its own length, then the total head size, then its CR LF,
+/// then the field count, then its syntax. That makes the outcome (including
 /// which error) independent of how the input was split. Memory is bounded by `maxHeadSize` plus one
 /// line.
 struct HeadScanner {
@@ -43,6 +44,7 @@ struct HeadScanner {
                 sawStartLine = true
                 continue
             }
+            try FieldLine.checkLineStart(bytes, start: line.start, available: line.next, streamOffset: streamOffset)
             if length > limits.maxFieldLineLength {
                 throw HTTP1Error(.fieldLineTooLong, offset: streamOffset &+ line.start,
                                  detail: "field line longer than \(limits.maxFieldLineLength) bytes")
@@ -61,7 +63,11 @@ struct HeadScanner {
                               valueStart: Int(entry.valueStart), valueEnd: Int(entry.valueEnd),
                               isResponse: isResponse, streamOffset: streamOffset)
         }
-        // The line is unfinished: only its length can be judged (its last byte may be the CR).
+        // The line is unfinished: only its first bytes and its length can be judged (its last byte may be
+        // the CR).
+        if sawStartLine {
+            try FieldLine.checkLineStart(bytes, start: cursor.lineStart, available: count, streamOffset: streamOffset)
+        }
         let limit = sawStartLine ? limits.maxFieldLineLength : limits.maxStartLineLength
         if cursor.pendingLength(count) > limit {
             throw HTTP1Error(sawStartLine ? .fieldLineTooLong : .startLineTooLong,
