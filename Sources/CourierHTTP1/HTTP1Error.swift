@@ -9,7 +9,7 @@ public struct HTTP1Error: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of violation this is. An open set: new codes may be added without breaking users.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidStatusLine, invalidRequestLine, invalidMethod, invalidTarget, invalidVersion
+            case invalidStatusLine, invalidMethod, invalidTarget, invalidVersion
             case invalidHeaderName, invalidHeaderValue, bareLineFeed, bareCarriageReturn, obsoleteLineFolding
             case conflictingFraming, invalidContentLength, invalidTransferEncoding
             case invalidChunkSize, invalidChunkExtension, invalidChunkTerminator
@@ -23,8 +23,6 @@ public struct HTTP1Error: Error, Hashable, Sendable, CustomStringConvertible {
 
         /// The status line is not `HTTP/x.y SP 3DIGIT [SP reason]` (RFC 9112 §4).
         public static let invalidStatusLine = Code(.invalidStatusLine)
-        /// The request line is not `method SP request-target SP HTTP-version` (RFC 9112 §3).
-        public static let invalidRequestLine = Code(.invalidRequestLine)
         /// The request method is not a token (RFC 9110 §9.1).
         public static let invalidMethod = Code(.invalidMethod)
         /// The request target contains a byte outside visible ASCII (RFC 9112 §3.2).

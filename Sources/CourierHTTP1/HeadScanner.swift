@@ -68,11 +68,14 @@ struct HeadScanner {
         if sawStartLine {
             try FieldLine.checkLineStart(bytes, start: cursor.lineStart, available: count, streamOffset: streamOffset)
         }
-        let limit = sawStartLine ? limits.maxFieldLineLength : limits.maxStartLineLength
-        if cursor.pendingLength(count) > limit {
-            throw HTTP1Error(sawStartLine ? .fieldLineTooLong : .startLineTooLong,
-                             offset: streamOffset &+ cursor.lineStart,
-                             detail: "line longer than \(limit) bytes")
+        if sawStartLine {
+            if cursor.pendingLength(count) > limits.maxFieldLineLength {
+                throw HTTP1Error(.fieldLineTooLong, offset: streamOffset &+ cursor.lineStart,
+                                 detail: "field line longer than \(limits.maxFieldLineLength) bytes")
+            }
+        } else if cursor.pendingLength(count) > limits.maxStartLineLength {
+            throw HTTP1Error(.startLineTooLong, offset: streamOffset &+ cursor.lineStart,
+                             detail: "start line longer than \(limits.maxStartLineLength) bytes")
         }
         return nil
     }
