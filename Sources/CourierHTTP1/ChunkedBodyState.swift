@@ -45,14 +45,37 @@ struct ChunkedBodyState {
     }
 
     /// Decodes as far as the buffered bytes allow and returns the next step.
+    @inline(__always)
     mutating func next(
         _ input: inout InputBuffer, limits: HTTP1Limits, allowsBareLineFeed: Bool
     ) throws(HTTP1Error) -> Step {
         while true {
             switch phase {
-            case .size:
-                guard let size = try readSizeLine(&input, limits: limits, allowsBareLineFeed: allowsBareLineFeed)
-                else { return .needMore }
+            case .size, .dataEnd:
+                // Fast path, one pass: the CRLF that ends the previous chunk's data, then a plain size line.
+                let fast = input.withBytes { bytes, count in
+                    Self.scanChunkHeader(bytes, count, afterData: phase == .dataEnd, allowsBareLineFeed: allowsBareLineFeed)
+                }
+                if fast.terminatorLength < 0 { return .needMore }
+                if fast.terminatorLength > 0 {
+                    if let code = fast.terminatorError {
+                        throw Self.terminatorError(code, input: input)
+                    }
+                    input.consume(fast.terminatorLength)
+                    cursor.reset()
+                    phase = .size
+                }
+                let size: Int
+                if fast.headerLength > 0 {
+                    input.consume(fast.headerLength)
+                    cursor.reset()
+                    size = fast.size
+                } else {
+                    // Anything else (extensions, incomplete line, errors) takes the general path.
+                    guard let parsed = try readSizeLine(&input, limits: limits, allowsBareLineFeed: allowsBareLineFeed)
+                    else { return .needMore }
+                    size = parsed
+                }
                 if size == 0 {
                     phase = .trailers
                 } else {
@@ -66,28 +89,6 @@ struct ChunkedBodyState {
                 remaining &-= count
                 if remaining == 0 { phase = .dataEnd }
                 return .data(input.take(count))
-            case .dataEnd:
-                guard input.readable >= 1 else { return .needMore }
-                let first = input.byte(at: 0)
-                if first == ASCII.cr {
-                    guard input.readable >= 2 else { return .needMore }
-                    guard input.byte(at: 1) == ASCII.lf else {
-                        throw HTTP1Error(.bareCarriageReturn, offset: input.consumed, byte: ASCII.cr,
-                                         detail: "CR after chunk data not followed by LF")
-                    }
-                    input.consume(2)
-                } else if first == ASCII.lf {
-                    guard allowsBareLineFeed else {
-                        throw HTTP1Error(.bareLineFeed, offset: input.consumed, byte: ASCII.lf,
-                                         detail: "chunk data ended by LF without CR")
-                    }
-                    input.consume(1)
-                } else {
-                    throw HTTP1Error(.invalidChunkTerminator, offset: input.consumed, byte: first,
-                                     detail: "chunk data longer than its size, or not followed by CRLF")
-                }
-                cursor.reset()
-                phase = .size
             case .trailers:
                 guard let length = try readTrailers(&input, limits: limits, allowsBareLineFeed: allowsBareLineFeed)
                 else { return .needMore }
@@ -97,6 +98,71 @@ struct ChunkedBodyState {
                 reset()
                 return .end(trailers)
             }
+        }
+    }
+
+    /// What `scanChunkHeader` found.
+    struct HeaderScan {
+        /// Bytes of the CRLF after chunk data (0 when not expected, -1 when more bytes are needed).
+        var terminatorLength = 0
+        /// Set when those bytes are not a valid CRLF (the error is thrown at their offset).
+        var terminatorError: HTTP1Error.Code?
+        /// Length of a plain `HEXDIG{1,15} CRLF` size line after the terminator, or 0 when the line needs
+        /// the general path.
+        var headerLength = 0
+        var size = 0
+    }
+
+    /// Checks the CRLF after chunk data (when `afterData`) and tries to read a plain size line after it.
+    /// The plain line is accepted only when the general path would accept it too, so both give the same
+    /// outcome for every input and every split.
+    @inline(__always)
+    static func scanChunkHeader(
+        _ bytes: UnsafePointer<UInt8>, _ count: Int, afterData: Bool, allowsBareLineFeed: Bool
+    ) -> HeaderScan {
+        var scan = HeaderScan()
+        var position = 0
+        if afterData {
+            guard count >= 1 else { return HeaderScan(terminatorLength: -1) }
+            let first = bytes[0]
+            if first == ASCII.cr {
+                guard count >= 2 else { return HeaderScan(terminatorLength: -1) }
+                if bytes[1] != ASCII.lf { return HeaderScan(terminatorLength: 2, terminatorError: .bareCarriageReturn) }
+                position = 2
+            } else if first == ASCII.lf {
+                if !allowsBareLineFeed { return HeaderScan(terminatorLength: 1, terminatorError: .bareLineFeed) }
+                position = 1
+            } else {
+                return HeaderScan(terminatorLength: 1, terminatorError: .invalidChunkTerminator)
+            }
+            scan.terminatorLength = position
+        }
+        let table = CharacterClass.table
+        var index = position
+        var size = 0
+        while index < count && index &- position < 16 && table[Int(bytes[index])] & CharacterClass.hexDigit != 0 {
+            let byte = bytes[index]
+            let digit = byte <= UInt8(ascii: "9") ? byte &- ASCII.zero : (byte | 0x20) &- UInt8(ascii: "a") &+ 10
+            size = size << 4 | Int(digit)
+            index &+= 1
+        }
+        let digits = index &- position
+        if digits > 0 && digits < 16 && index &+ 1 < count && bytes[index] == ASCII.cr && bytes[index &+ 1] == ASCII.lf {
+            scan.headerLength = index &+ 2 &- position
+            scan.size = size
+        }
+        return scan
+    }
+
+    static func terminatorError(_ code: HTTP1Error.Code, input: InputBuffer) -> HTTP1Error {
+        switch code {
+        case .bareCarriageReturn:
+            return HTTP1Error(code, offset: input.consumed, byte: ASCII.cr, detail: "CR after chunk data not followed by LF")
+        case .bareLineFeed:
+            return HTTP1Error(code, offset: input.consumed, byte: ASCII.lf, detail: "chunk data ended by LF without CR")
+        default:
+            return HTTP1Error(code, offset: input.consumed, byte: input.byte(at: 0),
+                              detail: "chunk data longer than its size, or not followed by CRLF")
         }
     }
 

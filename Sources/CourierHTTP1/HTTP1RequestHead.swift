@@ -22,18 +22,19 @@ public struct HTTP1RequestHead: Sendable, CustomStringConvertible {
     let targetStart: Int
     let targetEnd: Int
 
-    init(_ head: MessageParser.Head) {
-        version = head.startLine.version
-        fields = head.fields
-        framing = head.framing
-        keepAlive = head.keepAlive
-        expectsContinue = head.facts.expectsContinue
-        contentLength = head.facts.contentLength
-        methodEnd = head.startLine.methodEnd
-        targetStart = head.startLine.targetStart
-        targetEnd = head.startLine.targetEnd
-        let isConnect = methodEnd == 7 && head.storage.withUnsafeReadableBytes { $0.starts(with: "CONNECT".utf8) }
-        isUpgradeRequest = isConnect || (head.facts.connectionUpgrade && head.facts.hasUpgrade)
+    init(_ parser: MessageParser) {
+        let startLine = parser.scanner.startLine
+        let facts = parser.scanner.facts
+        version = startLine.version
+        fields = HTTP1Fields(storage: parser.completedHead.storage, entries: parser.scanner.entries)
+        framing = parser.completedHead.framing
+        keepAlive = parser.completedHead.keepAlive
+        expectsContinue = facts.expectsContinue
+        contentLength = facts.contentLength
+        methodEnd = startLine.methodEnd
+        targetStart = startLine.targetStart
+        targetEnd = startLine.targetEnd
+        isUpgradeRequest = parser.isConnectRequest || (facts.connectionUpgrade && facts.hasUpgrade)
     }
 
     /// The method (case-sensitive, RFC 9110 §9.1).

@@ -47,7 +47,7 @@ public struct HTTP1RequestParser {
     public mutating func next() throws(HTTP1Error) -> Event? {
         switch try core.next() {
         case nil: return nil
-        case .head(let head): return .head(HTTP1RequestHead(head))
+        case .head: return .head(HTTP1RequestHead(core))
         case .body(let bytes): return .body(bytes)
         case .end(let trailers): return .end(trailers: trailers)
         case .informational, .upgraded:

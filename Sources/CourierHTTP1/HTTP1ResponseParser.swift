@@ -11,8 +11,8 @@ import CourierCore
 /// belong to the new protocol.
 ///
 /// Sequential keep-alive responses work on one parser: after `.end`, leftover bytes stay buffered
-/// until the next `expectResponse`; `bufferedByteCount` shows them so a driver can treat bytes that
-/// arrive while no request is outstanding as a protocol error. After a response that closes the
+/// until the next `expectResponse`; `hasUnsolicitedBytes` tells a driver that the server sent bytes
+/// while no request was outstanding, which it normally treats as a protocol error. After a response that closes the
 /// connection (`keepAlive == false`), any further byte makes `next()` throw `.unexpectedData`.
 ///
 /// Strict by default (RFC 9112): see `Docs/http1.md` for every rule and limit. The one leniency,
@@ -72,17 +72,25 @@ public struct HTTP1ResponseParser {
     public mutating func next() throws(HTTP1Error) -> Event? {
         switch try core.next() {
         case nil: return nil
-        case .informational(let head): return .informational(HTTP1ResponseHead(head))
-        case .head(let head): return .head(HTTP1ResponseHead(head))
+        case .informational: return .informational(HTTP1ResponseHead(core))
+        case .head: return .head(HTTP1ResponseHead(core))
         case .body(let bytes): return .body(bytes)
         case .end(let trailers): return .end(trailers: trailers)
         case .upgraded(let bytes): return .upgraded(bytes)
         }
     }
 
-    /// Bytes received and not yet parsed. Non-zero while no response is expected means the server sent
-    /// something unrequested (empty lines between responses are already skipped).
+    /// Bytes received and not yet parsed.
     public var bufferedByteCount: Int { core.input.readable }
+
+    /// Whether the server sent bytes while no response is expected (after `next()` returned nil).
+    /// Empty lines between responses do not count (RFC 9112 §2.2 robustness), nor does a final CR that
+    /// may still become one, so the answer does not depend on how the bytes were split. A driver
+    /// normally closes the connection when this is true, instead of reusing it.
+    public var hasUnsolicitedBytes: Bool {
+        guard isIdle, core.input.readable > 0 else { return false }
+        return !(core.input.readable == 1 && core.input.byte(at: 0) == 0x0D)
+    }
 
     /// Whether the parser is between responses and the connection may be reused: the last response
     /// allowed keep-alive and no error happened.

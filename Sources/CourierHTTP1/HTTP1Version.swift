@@ -2,15 +2,26 @@
 
 /// An HTTP/1.x version as it appeared on the start line.
 public struct HTTP1Version: Hashable, Sendable, CustomStringConvertible {
-    /// The major version: 1 (or 0 for the historical `HTTP/0.9` status line some servers send).
-    public var major: Int
-    /// The minor version, a single digit.
-    public var minor: Int
+    private var majorDigit: UInt8
+    private var minorDigit: UInt8
 
-    /// Creates a version.
+    /// The major version: 1 (or 0 for the historical `HTTP/0.9` status line some servers send).
+    public var major: Int {
+        get { Int(majorDigit) }
+        set { majorDigit = UInt8(newValue) }
+    }
+
+    /// The minor version, a single digit.
+    public var minor: Int {
+        get { Int(minorDigit) }
+        set { minorDigit = UInt8(newValue) }
+    }
+
+    /// Creates a version (each part 0...9, as on the wire).
     public init(major: Int, minor: Int) {
-        self.major = major
-        self.minor = minor
+        precondition((0...9).contains(major) && (0...9).contains(minor), "HTTP versions are single digits")
+        majorDigit = UInt8(major)
+        minorDigit = UInt8(minor)
     }
 
     /// HTTP/1.0.

@@ -27,7 +27,12 @@ struct HeadScanner {
         _ bytes: UnsafePointer<UInt8>, _ count: Int, isResponse: Bool, limits: HTTP1Limits,
         allowsBareLineFeed: Bool, streamOffset: Int
     ) throws(HTTP1Error) -> Int? {
-        while let line = cursor.nextLine(bytes, count) {
+        while true {
+            if sawStartLine && cursor.searchFrom == cursor.lineStart,
+               try fastFieldLine(bytes, count, isResponse: isResponse, limits: limits, streamOffset: streamOffset) {
+                continue
+            }
+            guard let line = cursor.nextLine(bytes, count) else { break }
             let length = line.length
             if !sawStartLine {
                 if length > limits.maxStartLineLength {
@@ -78,6 +83,39 @@ struct HeadScanner {
                              detail: "start line longer than \(limits.maxStartLineLength) bytes")
         }
         return nil
+    }
+
+    /// One pass over a complete, valid field line at the cursor: name, colon, value up to its CR LF. It
+    /// accepts only lines that pass every check of the general path (and records the same offsets);
+    /// anything else — an unfinished line, a limit, an invalid byte — returns false and the general path
+    /// decides, so both paths give the same outcome.
+    @inline(__always)
+    private mutating func fastFieldLine(
+        _ bytes: UnsafePointer<UInt8>, _ count: Int, isResponse: Bool, limits: HTTP1Limits, streamOffset: Int
+    ) throws(HTTP1Error) -> Bool {
+        let table = CharacterClass.table
+        let start = cursor.lineStart
+        var index = start
+        while index < count && table[Int(bytes[index])] & CharacterClass.token != 0 { index &+= 1 }
+        guard index > start, index < count, bytes[index] == ASCII.colon else { return false }
+        let nameEnd = index
+        index &+= 1
+        while index < count && CharacterClass.isWhitespace(bytes[index]) { index &+= 1 }
+        let valueStart = index
+        let stop = CharacterClass.firstInvalidFieldValueByte(bytes, from: index, to: count)
+        guard stop &+ 1 < count, bytes[stop] == ASCII.cr, bytes[stop &+ 1] == ASCII.lf,
+              stop &- start <= limits.maxFieldLineLength, stop &+ 2 <= limits.maxHeadSize,
+              entries.count < limits.maxFieldCount else { return false }
+        var valueEnd = stop
+        while valueEnd > valueStart && CharacterClass.isWhitespace(bytes[valueEnd &- 1]) { valueEnd &-= 1 }
+        entries.append(HTTP1Fields.Entry(
+            nameStart: UInt32(truncatingIfNeeded: start), nameEnd: UInt32(truncatingIfNeeded: nameEnd),
+            valueStart: UInt32(truncatingIfNeeded: valueStart), valueEnd: UInt32(truncatingIfNeeded: valueEnd)))
+        try facts.inspect(bytes, nameStart: start, nameEnd: nameEnd, valueStart: valueStart, valueEnd: valueEnd,
+                          isResponse: isResponse, streamOffset: streamOffset)
+        cursor.lineStart = stop &+ 2
+        cursor.searchFrom = stop &+ 2
+        return true
     }
 
     @inline(__always)

@@ -31,24 +31,21 @@ struct MessageParser {
 
     enum BodyMode { case contentLength, chunked, untilClose }
 
-    /// A parsed head, before the role-specific wrapper turns it into its public type.
-    struct Head {
-        var storage: ByteBuffer
-        var entries: [HTTP1Fields.Entry]
-        var startLine: StartLine
-        var facts: FramingFacts
-        var framing: HTTP1Framing
-        var keepAlive: Bool
-
-        var fields: HTTP1Fields { HTTP1Fields(storage: storage, entries: entries) }
-    }
-
+    /// One step. Head events carry nothing: the completed head stays in the parser (`completedHead`,
+    /// `scanner`) for the role's wrapper to read before its next call, so no large value is moved around.
     enum Event {
-        case head(Head)
-        case informational(Head)
+        case head
+        case informational
         case body(ByteBuffer)
         case end(HTTP1Fields?)
         case upgraded(ByteBuffer)
+    }
+
+    /// What was decided about the last completed head (its fields and start line are in `scanner`).
+    struct CompletedHead {
+        var storage = ByteBuffer(capacity: 0)
+        var framing = HTTP1Framing.none
+        var keepAlive = false
     }
 
     /// What the response answers (response role only).
@@ -64,6 +61,9 @@ struct MessageParser {
     var input = InputBuffer()
     var state = State.idle
     var scanner = HeadScanner()
+    var completedHead = CompletedHead()
+    /// The scanner still holds a completed head that the wrapper may read; reset it before scanning.
+    var scannerHoldsHead = false
     var bodyMode = BodyMode.contentLength
     var remaining = 0
     var chunked = ChunkedBodyState()
@@ -84,6 +84,7 @@ struct MessageParser {
 
     // MARK: - Stepping
 
+    @inline(__always)
     mutating func next() throws(HTTP1Error) -> Event? {
         if case .failed(let error) = state { throw error }
         do throws(HTTP1Error) {
@@ -94,6 +95,7 @@ struct MessageParser {
         }
     }
 
+    @inline(__always)
     private mutating func step() throws(HTTP1Error) -> Event? {
         while true {
             switch state {
@@ -103,7 +105,6 @@ struct MessageParser {
                     return nil
                 }
                 if role == .request && input.readable == 0 { return nil }
-                scanner.reset()
                 state = .head
             case .head:
                 return try stepHead()
@@ -129,12 +130,22 @@ struct MessageParser {
     /// Between responses, consumes complete CRLFs a server may send after a message (RFC 9112 §2.2
     /// robustness); anything else stays buffered for the driver to judge.
     private mutating func skipEmptyLinesWhileIdle() {
-        while input.readable >= 2 && input.byte(at: 0) == ASCII.cr && input.byte(at: 1) == ASCII.lf {
-            input.consume(2)
+        while input.readable > 0 {
+            if input.readable >= 2 && input.byte(at: 0) == ASCII.cr && input.byte(at: 1) == ASCII.lf {
+                input.consume(2)
+            } else if allowsBareLineFeed && input.byte(at: 0) == ASCII.lf {
+                input.consume(1)
+            } else {
+                return
+            }
         }
     }
 
     private mutating func stepHead() throws(HTTP1Error) -> Event? {
+        if scannerHoldsHead {
+            scanner.reset()
+            scannerHoldsHead = false
+        }
         if !scanner.sawStartLine && scanner.cursor.lineStart == 0 {
             guard try skipLeadingEmptyLines() else { return try endOfInputInHead() }
         }
@@ -149,9 +160,9 @@ struct MessageParser {
             }
         }
         guard let length = try outcome.get() else { return try endOfInputInHead() }
-        var head = Head(storage: input.take(length), entries: scanner.entries, startLine: scanner.startLine,
-                        facts: scanner.facts, framing: .none, keepAlive: false)
-        return role == .response ? try finishResponseHead(&head) : try finishRequestHead(&head)
+        completedHead.storage = input.take(length)
+        scannerHoldsHead = true
+        return role == .response ? try finishResponseHead() : try finishRequestHead()
     }
 
     /// RFC 9112 §2.2: empty lines before a start line are ignored. Returns false when more bytes are needed.
@@ -193,67 +204,78 @@ struct MessageParser {
 
     // MARK: - Framing decisions (RFC 9112 §6.3)
 
-    private mutating func finishResponseHead(_ head: inout Head) throws(HTTP1Error) -> Event {
-        let status = head.startLine.status
-        let facts = head.facts
+    private mutating func finishResponseHead() throws(HTTP1Error) -> Event {
+        let status = scanner.startLine.status
+        let version = scanner.startLine.version
+        let facts = scanner.facts
         if status >= 100 && status < 200 && status != 101 {
-            scanner.reset()
-            return .informational(head)
+            completedHead.framing = .none
+            completedHead.keepAlive = true
+            return .informational
         }
         if facts.hasTransferEncoding && facts.contentLength != nil {
             throw HTTP1Error(.conflictingFraming, offset: input.consumed,
                              detail: "response has both Transfer-Encoding and Content-Length")
         }
         let request = pending ?? PendingRequest(isHead: false, isConnect: false)
-        var keepAlive = facts.isPersistent(head.startLine.version)
+        var keepAlive = facts.isPersistent(version)
+        let framing: HTTP1Framing
         if status == 101 || (request.isConnect && status >= 200 && status < 300) {
-            head.framing = .tunnel
+            framing = .tunnel
         } else if request.isHead || status == 204 || status == 304 {
-            head.framing = .none
+            framing = .none
         } else if facts.hasTransferEncoding {
             if facts.chunkedIsLast && facts.chunkedBeforeAnother {
                 throw HTTP1Error(.invalidTransferEncoding, offset: input.consumed, detail: "chunked applied twice")
             }
             // §6.3 rule 4: chunked not last in a response means the body runs until the close.
-            head.framing = facts.chunkedIsLast ? .chunked : .untilClose
+            framing = facts.chunkedIsLast ? .chunked : .untilClose
         } else if let length = facts.contentLength {
-            head.framing = .contentLength(length)
+            framing = .contentLength(length)
         } else {
-            head.framing = .untilClose
+            framing = .untilClose
         }
-        if head.framing == .untilClose { keepAlive = false }
+        if framing == .untilClose { keepAlive = false }
         // §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing: close afterwards.
-        if facts.hasTransferEncoding && !head.startLine.version.isAtLeastHTTP11 { keepAlive = false }
-        head.keepAlive = keepAlive
-        beginBody(head.framing, keepAlive: keepAlive, pause: false)
-        return .head(head)
+        if facts.hasTransferEncoding && !version.isAtLeastHTTP11 { keepAlive = false }
+        completedHead.framing = framing
+        completedHead.keepAlive = keepAlive
+        beginBody(framing, keepAlive: keepAlive, pause: false)
+        return .head
     }
 
-    private mutating func finishRequestHead(_ head: inout Head) throws(HTTP1Error) -> Event {
-        let facts = head.facts
+    private mutating func finishRequestHead() throws(HTTP1Error) -> Event {
+        let facts = scanner.facts
+        let version = scanner.startLine.version
         if facts.hasTransferEncoding && facts.contentLength != nil {
             throw HTTP1Error(.conflictingFraming, offset: input.consumed,
                              detail: "request has both Transfer-Encoding and Content-Length")
         }
+        var framing = HTTP1Framing.none
         if facts.hasTransferEncoding {
             // §6.3 rule 4: a request whose final coding is not chunked cannot be delimited.
             guard facts.chunkedIsLast && !facts.chunkedBeforeAnother else {
                 throw HTTP1Error(.invalidTransferEncoding, offset: input.consumed,
                                  detail: "request Transfer-Encoding does not end in a single chunked")
             }
-            head.framing = .chunked
+            framing = .chunked
         } else if let length = facts.contentLength {
-            head.framing = .contentLength(length)
+            framing = .contentLength(length)
         }
-        let isConnect = head.startLine.methodEnd == 7
-            && head.storage.withUnsafeReadableBytes { $0.starts(with: "CONNECT".utf8) }
-        if isConnect { head.framing = .none }
-        var keepAlive = facts.isPersistent(head.startLine.version)
-        if facts.hasTransferEncoding && !head.startLine.version.isAtLeastHTTP11 { keepAlive = false }
-        head.keepAlive = keepAlive
-        let upgrade = isConnect || (facts.connectionUpgrade && facts.hasUpgrade)
-        beginBody(head.framing, keepAlive: keepAlive, pause: upgrade)
-        return .head(head)
+        let isConnect = isConnectRequest
+        if isConnect { framing = .none }
+        var keepAlive = facts.isPersistent(version)
+        if facts.hasTransferEncoding && !version.isAtLeastHTTP11 { keepAlive = false }
+        completedHead.framing = framing
+        completedHead.keepAlive = keepAlive
+        beginBody(framing, keepAlive: keepAlive, pause: isConnect || (facts.connectionUpgrade && facts.hasUpgrade))
+        return .head
+    }
+
+    /// Whether the completed request head's method is CONNECT.
+    var isConnectRequest: Bool {
+        scanner.startLine.methodEnd == 7
+            && completedHead.storage.withUnsafeReadableBytes { $0.starts(with: "CONNECT".utf8) }
     }
 
     private mutating func beginBody(_ framing: HTTP1Framing, keepAlive: Bool, pause: Bool) {
@@ -281,6 +303,7 @@ struct MessageParser {
 
     // MARK: - Body
 
+    @inline(__always)
     private mutating func stepBody() throws(HTTP1Error) -> Event? {
         switch bodyMode {
         case .contentLength:

@@ -76,7 +76,7 @@ func parseResponses(
                 guard let event = try parser.next() else {
                     // Like a client sending its next request once the previous response ended: only
                     // when the server has sent more (empty lines between responses are skipped first).
-                    if parser.isIdle && parser.bufferedByteCount > 0 {
+                    if parser.hasUnsolicitedBytes {
                         parser.expectResponse(toMethod: method)
                         continue
                     }

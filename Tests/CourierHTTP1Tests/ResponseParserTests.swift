@@ -149,8 +149,17 @@ import Testing
             return
         }
         #expect(try parser.next() == nil)
-        #expect(parser.isIdle)
+        #expect(parser.isIdle && parser.hasUnsolicitedBytes)
         #expect(parser.bufferedByteCount == 17) // the empty lines were skipped, the stray status line was not
+
+        var quiet = HTTP1ResponseParser()
+        quiet.expectResponse(toMethod: "GET")
+        quiet.append(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n\r"))
+        while try quiet.next() != nil {}
+        #expect(!quiet.hasUnsolicitedBytes) // a lone CR may still become an empty line
+        quiet.append(ByteBuffer(string: "\n"))
+        #expect(try quiet.next() == nil)
+        #expect(!quiet.hasUnsolicitedBytes && quiet.bufferedByteCount == 0)
     }
 
     @Test func statusLineVariants() {
