@@ -5,7 +5,7 @@ import CourierCore
 ///
 /// Pull style like the parsers: `append(_:)`, then `next()` until nil; `.end` carries the trailers.
 /// Bytes after the end of the body stay buffered (`takeBufferedBytes()`).
-public struct HTTP1ChunkedDecoder {
+public struct HTTP1ChunkedDecoder: Sendable {
     /// One step of the body.
     public enum Event: Sendable {
         /// Decoded body bytes (a view of the input, no copy). Never empty.

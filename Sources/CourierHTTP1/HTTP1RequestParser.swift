@@ -10,7 +10,7 @@ import CourierCore
 /// belong to the new protocol) or `declineUpgrade()` (parsing continues as HTTP/1.1). Empty lines
 /// before a request line are skipped (RFC 9112 §2.2). Host and method semantics are the server's
 /// business: the parser checks syntax and framing only.
-public struct HTTP1RequestParser {
+public struct HTTP1RequestParser: Sendable {
     /// One step of a request.
     public enum Event: Sendable {
         /// A request head.

@@ -18,7 +18,7 @@ import CourierCore
 /// Strict by default (RFC 9112): see `Docs/http1.md` for every rule and limit. The one leniency,
 /// `allowsBareLineFeed`, accepts LF without CR as a line end in heads, chunk lines and trailers, as
 /// browsers and curl do; it is off by default because it is one of the ways to desync a proxy.
-public struct HTTP1ResponseParser {
+public struct HTTP1ResponseParser: Sendable {
     /// One step of a response.
     public enum Event: Sendable {
         /// An interim response (1xx other than 101); the final response follows.

@@ -213,17 +213,19 @@ struct MessageParser {
             completedHead.keepAlive = true
             return .informational
         }
-        if facts.hasTransferEncoding && facts.contentLength != nil {
-            throw HTTP1Error(.conflictingFraming, offset: input.consumed,
-                             detail: "response has both Transfer-Encoding and Content-Length")
-        }
         let request = pending ?? PendingRequest(isHead: false, isConnect: false)
         var keepAlive = facts.isPersistent(version)
         let framing: HTTP1Framing
+        // §6.3 rules 1 and 2 come first: these responses end with their head whatever the fields say
+        // (and RFC 9110 §9.3.6: a client MUST ignore Content-Length and Transfer-Encoding on a 2xx to
+        // CONNECT). Only when the fields really delimit a body can they conflict (rule 3).
         if status == 101 || (request.isConnect && status >= 200 && status < 300) {
             framing = .tunnel
         } else if request.isHead || status == 204 || status == 304 {
             framing = .none
+        } else if facts.hasTransferEncoding && facts.contentLength != nil {
+            throw HTTP1Error(.conflictingFraming, offset: input.consumed,
+                             detail: "response has both Transfer-Encoding and Content-Length")
         } else if facts.hasTransferEncoding {
             if facts.chunkedIsLast && facts.chunkedBeforeAnother {
                 throw HTTP1Error(.invalidTransferEncoding, offset: input.consumed, detail: "chunked applied twice")

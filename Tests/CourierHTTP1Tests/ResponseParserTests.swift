@@ -40,6 +40,14 @@ import Testing
         #expect(head.messages.first?.contentLength == 1000 && head.messages.first?.complete == true)
         let chunkedHead = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", method: "HEAD")
         #expect(chunkedHead.messages.first?.complete == true && chunkedHead.error == nil)
+        // RFC 9112 §6.3 rule 1 precedes rule 3: with no body, Transfer-Encoding and Content-Length together
+        // delimit nothing and are not a conflict; with a body they are.
+        let bodiless = parse("HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n")
+        #expect(bodiless.error == nil && bodiless.messages.first?.complete == true)
+        let tunnel = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", method: "CONNECT")
+        #expect(tunnel.error == nil && tunnel.messages.first?.framing == .tunnel)
+        #expect(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n").error?.code
+                == .conflictingFraming)
         for status in [204, 304] {
             let outcome = parse("HTTP/1.1 \(status) X\r\nContent-Length: 7\r\n\r\n")
             #expect(outcome.messages.first?.framing == HTTP1Framing.none)
