@@ -7,7 +7,10 @@ import CourierCore
 /// buffer adopts the caller's buffer instead of copying it, which makes body slices true views of
 /// what the socket read.
 struct InputBuffer {
-    var bytes = ByteBuffer(capacity: 0)
+    /// Shared by every parser with nothing buffered, so dropping a consumed buffer allocates nothing.
+    static let empty = ByteBuffer(capacity: 0)
+
+    var bytes = InputBuffer.empty
     /// Stream offset of `bytes.readerIndex`: how many bytes were consumed before it.
     var consumed = 0
     /// Whether the peer closed its side (no byte will ever be appended again).
@@ -38,13 +41,23 @@ struct InputBuffer {
     mutating func consume(_ count: Int) {
         bytes.moveReaderIndex(forwardBy: count)
         consumed &+= count
+        releaseIfConsumed()
     }
 
     /// Takes `count` readable bytes as a view of the same storage (no copy).
     @inline(__always)
     mutating func take(_ count: Int) -> ByteBuffer {
         consumed &+= count
-        return bytes.readSlice(length: count)!
+        let slice = bytes.readSlice(length: count)!
+        releaseIfConsumed()
+        return slice
+    }
+
+    /// Drops the reference to fully consumed storage, so the caller's read buffer is uniquely owned
+    /// again (and can be reused without copying) once the slices handed out are gone.
+    @inline(__always)
+    private mutating func releaseIfConsumed() {
+        if bytes.readableBytes == 0 { bytes = InputBuffer.empty }
     }
 
     /// A view of `count` bytes starting at a position relative to the reader index, without consuming.

@@ -43,7 +43,7 @@ struct MessageParser {
 
     /// What was decided about the last completed head (its fields and start line are in `scanner`).
     struct CompletedHead {
-        var storage = ByteBuffer(capacity: 0)
+        var storage = InputBuffer.empty
         var framing = HTTP1Framing.none
         var keepAlive = false
     }
@@ -112,6 +112,7 @@ struct MessageParser {
                 return try stepBody()
             case .upgrading:
                 state = .switched
+                completedHead.storage = InputBuffer.empty
                 return .upgraded(input.take(input.readable))
             case .paused, .switched:
                 return nil
@@ -342,6 +343,7 @@ struct MessageParser {
 
     private mutating func endMessage(trailers: HTTP1Fields?) -> Event {
         pending = nil
+        completedHead.storage = InputBuffer.empty
         if pauseAfterMessage {
             state = .paused
         } else {

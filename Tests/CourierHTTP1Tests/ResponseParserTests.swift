@@ -193,6 +193,31 @@ import Testing
         #expect(throws: first!) { try parser.next() }
     }
 
+    @Test func nothingIsRetainedAfterTheEnd() throws {
+        func address(_ buffer: ByteBuffer) -> UInt {
+            buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        }
+        var parser = HTTP1ResponseParser()
+        var readBuffer = ByteBuffer(capacity: 4096)
+        for round in 0..<3 {
+            parser.expectResponse(toMethod: "GET")
+            readBuffer.clear()
+            readBuffer.writeString("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX: \(round)\r\n\r\n")
+            let storage = address(readBuffer)
+            parser.append(readBuffer)
+            var events = 0
+            while let event = try parser.next() {
+                events += 1
+                if case .end = event { break }
+            }
+            #expect(events == 3)
+            // The parser and the dropped events hold no reference: clearing reuses the same storage.
+            readBuffer.clear()
+            readBuffer.writeString("x")
+            #expect(address(readBuffer) == storage)
+        }
+    }
+
     @Test func bodyIsAViewOfTheAppendedBytes() throws {
         var parser = HTTP1ResponseParser()
         parser.expectResponse(toMethod: "GET")
