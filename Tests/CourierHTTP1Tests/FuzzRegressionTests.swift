@@ -40,8 +40,55 @@ import Testing
                     parseRequests(input, splits: splits, finish: config & 1 != 0, limits: limits)
                 }
             case .chunked:
-                Issue.record("chunked regressions are replayed by ChunkedDecoderTests")
+                let limits = config & 4 != 0
+                    ? HTTP1Limits(maxFieldLineLength: 30, maxFieldCount: 2, maxChunkExtensionSize: 12, maxTrailerSize: 40)
+                    : HTTP1Limits()
+                let whole = decodeChunked(input, splits: [], bareLF: config & 1 != 0, finish: config & 2 != 0,
+                                          limits: limits)
+                for splits in splitSets(for: input.count) {
+                    let split = decodeChunked(input, splits: splits, bareLF: config & 1 != 0, finish: config & 2 != 0,
+                                              limits: limits)
+                    #expect(split == whole, "\(what): split at \(splits.prefix(8))")
+                }
             }
         }
+    }
+
+    struct ChunkedOutcome: Equatable {
+        var data: [UInt8] = []
+        var trailers: [[String]]?
+        var ended = false
+        var leftover: [UInt8] = []
+        var error: HTTP1Error?
+    }
+
+    /// The chunked harness's run, for replaying its inputs.
+    func decodeChunked(_ input: [UInt8], splits: [Int], bareLF: Bool, finish: Bool, limits: HTTP1Limits)
+        -> ChunkedOutcome {
+        var decoder = HTTP1ChunkedDecoder(limits: limits, allowsBareLineFeed: bareLF)
+        var outcome = ChunkedOutcome()
+        var start = 0
+        do {
+            for end in splits + [input.count] {
+                input[start..<end].withUnsafeBytes { decoder.append($0) }
+                start = end
+                while let event = try decoder.next() {
+                    switch event {
+                    case .data(let bytes): outcome.data += Array(bytes.readableBytesView)
+                    case .end(let trailers):
+                        outcome.ended = true
+                        outcome.trailers = trailers.map(pairs)
+                    }
+                }
+                if outcome.ended { outcome.leftover += Array(decoder.takeBufferedBytes().readableBytesView) }
+            }
+            if finish && !outcome.ended {
+                decoder.finish()
+                while try decoder.next() != nil {}
+            }
+        } catch {
+            outcome.error = error
+        }
+        return outcome
     }
 }
