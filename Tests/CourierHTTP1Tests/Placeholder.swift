@@ -1,2 +1,0 @@
-// Tests for CourierHTTP1 are added with the module.
-import Testing
