@@ -110,6 +110,7 @@ public final class BodyStream: Sendable {
             guard state.end == nil else { return nil }
             state.end = end
             state.onConsumed = nil
+            state.onCancel = nil
             defer { state.waiter = nil }
             return state.waiter
         }

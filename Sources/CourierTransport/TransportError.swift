@@ -1,5 +1,6 @@
 import CourierReactor
 import CourierTLS
+import CourierHTTP1
 import CourierHTTP2
 
 /// A failure in a connection driver: connecting, TLS, the peer breaking the protocol, resets, closes, timeouts
@@ -46,13 +47,23 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// True when the request provably did not reach the server's application (not sent at all, refused, or
     /// above GOAWAY's last stream id), so it can be retried on another connection without side effects.
     public let requestNotProcessed: Bool
+    /// True when a reused keep-alive connection closed before any byte of the response: the server most
+    /// likely closed it while idle, before our request arrived. Idempotent requests may be retried.
+    public let staleConnection: Bool
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String, underlying: (any Error & Sendable)? = nil, requestNotProcessed: Bool = false) {
+    public init(_ code: Code, _ message: String, underlying: (any Error & Sendable)? = nil,
+                requestNotProcessed: Bool = false, staleConnection: Bool = false) {
         self.code = code
         self.message = message
         self.underlying = underlying
         self.requestNotProcessed = requestNotProcessed
+        self.staleConnection = staleConnection
+    }
+
+    /// The same error, marked as coming from a stale reused connection.
+    func markedStale(_ stale: Bool) -> TransportError {
+        TransportError(code, message, underlying: underlying, requestNotProcessed: requestNotProcessed, staleConnection: stale)
     }
 
     /// Classifies a reactor error (connect, reset, close).
@@ -71,6 +82,12 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// Classifies a TLS error.
     public init(_ error: TLSError) {
         self.init(error.code == .handshakeTimeout ? .tlsHandshakeTimeout : .tlsFailed, error.description, underlying: error)
+    }
+
+    /// Classifies an HTTP/1.1 parse error.
+    public init(_ error: HTTP1Error) {
+        let code: Code = error.isLimitExceeded ? .limitExceeded : (error.isTruncation ? .connectionClosed : .protocolViolation)
+        self.init(code, error.description, underlying: error, requestNotProcessed: error.code == .closedBeforeResponse && false)
     }
 
     public var description: String {
