@@ -1,0 +1,102 @@
+import Foundation
+import Synchronization
+
+/// What a curl run produced.
+struct CurlResult: Sendable {
+    var exitCode: Int32
+    var output: Data
+    var errorOutput: String
+    var outputString: String { String(decoding: output, as: UTF8.self) }
+}
+
+/// Runs the `curl` command-line client as a real HTTP peer, with a timeout (it is killed when it runs longer).
+enum Curl {
+    static let path: String? = ["/usr/bin/curl", "/usr/local/bin/curl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    static var isAvailable: Bool { path != nil }
+
+    /// Runs curl with `arguments` (`--silent --show-error` are added); stdout is returned whole, so large
+    /// downloads should go to `-o /dev/null`.
+    static func run(_ arguments: [String], stdin: Data? = nil, timeout: Duration = .seconds(60)) async throws -> CurlResult {
+        guard let path else { throw CurlError(description: "curl is not installed") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("courier-curl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outputURL = directory.appendingPathComponent("out")
+        let errorURL = directory.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["--silent", "--show-error"] + arguments
+        process.standardOutput = try FileHandle(forWritingTo: outputURL)
+        process.standardError = try FileHandle(forWritingTo: errorURL)
+        let input = Pipe()
+        process.standardInput = input
+        let exited = Exit()
+        process.terminationHandler = { process in exited.finish(process.terminationStatus) }
+        try process.run()
+        if let stdin { try? input.fileHandleForWriting.write(contentsOf: stdin) }
+        try? input.fileHandleForWriting.close()
+        let pid = process.processIdentifier
+        let timedOut = Atomic<Bool>(false)
+        let killer = Task {
+            try await Task.sleep(for: timeout)
+            timedOut.store(true, ordering: .relaxed)
+            kill(pid, SIGKILL)
+        }
+        let status = await exited.wait()
+        killer.cancel()
+        if timedOut.load(ordering: .relaxed) {
+            throw CurlError(description: "curl \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+        }
+        return CurlResult(exitCode: status, output: (try? Data(contentsOf: outputURL)) ?? Data(),
+                          errorOutput: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "")
+    }
+
+    /// The process's exit status, delivered once to whoever waits.
+    private final class Exit: Sendable {
+        private let state = Mutex<(status: Int32?, waiter: CheckedContinuation<Int32, Never>?)>((nil, nil))
+
+        func finish(_ status: Int32) {
+            let waiter = state.withLock { state -> CheckedContinuation<Int32, Never>? in
+                state.status = status
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: status)
+        }
+
+        func wait() async -> Int32 {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+                let done = state.withLock { state -> Int32? in
+                    if let status = state.status { return status }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let done { continuation.resume(returning: done) }
+            }
+        }
+    }
+}
+
+struct CurlError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Writes `text` to a temporary file (e.g. a CA certificate for `--cacert`) and returns its path.
+func temporaryFile(_ text: String, name: String) throws -> String {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("courier-\(UUID().uuidString)-\(name)")
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    return url.path
+}
+
+/// This process's resident memory in bytes (VmRSS from /proc/self/status).
+func residentMemory() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        let digits = line.filter(\.isNumber)
+        return (Int(digits) ?? 0) * 1024
+    }
+    return 0
+}
