@@ -1,4 +1,7 @@
 import CourierCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The deterministic byte pattern of `/bytes/N` and `TestResponseBody.pattern`: byte `i` of a body is
 /// `i % 251`. The period is prime, so a chunk lost, repeated or misplaced anywhere shows up when a test
@@ -44,5 +47,21 @@ public enum TestPattern {
             if expected == period { expected = 0 }
         }
         return true
+    }
+
+    /// Whether the readable bytes of `buffer` are exactly the pattern's bytes starting at body offset
+    /// `offset` (compared a table slice at a time, fast even in debug builds).
+    public static func matches(_ buffer: ByteBuffer, offset: Int) -> Bool {
+        buffer.withUnsafeReadableBytes { received in
+            var position = 0
+            while position < received.count {
+                let piece = min(sharedSliceLimit, received.count - position)
+                let expected = table.getSlice(at: (offset + position) % period, length: piece)!
+                let equal = expected.withUnsafeReadableBytes { memcmp($0.baseAddress!, received.baseAddress! + position, piece) == 0 }
+                if !equal { return false }
+                position += piece
+            }
+            return true
+        }
     }
 }

@@ -1,3 +1,4 @@
+import CourierCore
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -125,6 +126,10 @@ final class RawClient: @unchecked Sendable {
     // MARK: - Sending
 
     func send(_ text: String) async throws { try await send(Array(text.utf8)) }
+
+    func send(_ buffer: ByteBuffer) async throws {
+        try await send(buffer.withUnsafeReadableBytes { Array($0) })
+    }
 
     func send(_ bytes: [UInt8]) async throws {
         try await run { try self.sendNow(bytes) }
