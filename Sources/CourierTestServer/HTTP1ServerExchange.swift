@@ -13,7 +13,7 @@ final class HTTP1ServerExchange: ResponseChannel, @unchecked Sendable {
     // stream callbacks and by the channel methods, which the response sender (an actor whose executor is
     // that loop) calls; the only value handed to other threads is `body`, which is itself thread-safe.
 
-    unowned let connection: HTTP1ServerConnection
+    let connection: HTTP1ServerConnection
     /// The request body, nil when the request has none.
     let body: BodyStream?
     /// The recorder's sequence number for this request.

@@ -16,12 +16,24 @@ final class ProtocolSniffer: ByteStreamHandler, @unchecked Sendable {
     private let socket: StreamConnection
     private var received = ByteBuffer(capacity: 0)
     private var decided = false
+    private var idleTimer: ScheduledTask?
 
     init(context: ServerContext, id: UInt64, stream: any ByteStream, socket: StreamConnection) {
         self.context = context
         self.id = id
         self.stream = stream
         self.socket = socket
+    }
+
+    /// Starts reading; a connection that sends nothing within the idle timeout is closed.
+    func start() {
+        stream.start(handler: self)
+        if let timeout = context.configuration.idleTimeout {
+            idleTimer = stream.loop.scheduleLocal(at: SystemClock.now() + timeout) { [weak self] in
+                guard let self, !self.decided else { return }
+                self.stream.close(error: nil)
+            }
+        }
     }
 
     func streamDidRead(_ buffer: inout ByteBuffer) {
@@ -35,6 +47,7 @@ final class ProtocolSniffer: ByteStreamHandler, @unchecked Sendable {
         let matches = received.withUnsafeReadableBytes { $0.prefix(count).elementsEqual(Self.preface.prefix(count)) }
         if matches && count < Self.preface.count { return }
         decided = true
+        idleTimer?.cancel()
         context.startProtocol(matches ? .http2 : .http1, id: id, stream: stream, socket: socket, initialBytes: received)
     }
 
@@ -48,6 +61,7 @@ final class ProtocolSniffer: ByteStreamHandler, @unchecked Sendable {
     func streamDidClose(error: TransportError?) {
         guard !decided else { return }
         decided = true
+        idleTimer?.cancel()
         context.connectionClosed(id)
     }
 }

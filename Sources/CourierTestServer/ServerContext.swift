@@ -67,7 +67,7 @@ final class ServerContext: Sendable {
             }
         } else {
             let stream = PlainByteStream(socket)
-            stream.start(handler: ProtocolSniffer(context: self, id: id, stream: stream, socket: socket))
+            ProtocolSniffer(context: self, id: id, stream: stream, socket: socket).start()
         }
     }
 
