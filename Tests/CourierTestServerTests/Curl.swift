@@ -103,7 +103,7 @@ func residentMemory() -> Int {
 }
 
 /// This process's TCP sockets on 127.0.0.1:`port` (listening or connected; sockets already closed, such as
-/// those in TIME_WAIT, have no inode), from /proc/net/tcp, described as "inode remote-address state".
+/// those in TIME_WAIT, have no inode), from /proc/net/tcp, described as "inode remote-address".
 func openSockets(localPort port: Int) -> [String] {
     guard let text = readProcFile("/proc/net/tcp") else { return [] }
     let local = "0100007F:" + String(port, radix: 16, uppercase: true).leftPadded(to: 4)
@@ -112,7 +112,7 @@ func openSockets(localPort port: Int) -> [String] {
     for line in text.split(separator: "\n").dropFirst() {
         let columns = line.split(separator: " ", omittingEmptySubsequences: true)
         guard columns.count > 9, columns[1] == local, columns[9] != "0", mine.contains("socket:[\(columns[9])]") else { continue }
-        sockets.append("\(columns[9]) \(columns[2]) st=\(columns[3])")
+        sockets.append("\(columns[9]) \(columns[2])")
     }
     return sockets
 }
