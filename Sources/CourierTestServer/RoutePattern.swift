@@ -29,24 +29,35 @@ struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
         self.segments = segments
     }
 
-    /// The captured parameters when `path` (without query) matches, nil otherwise.
-    func match(_ path: String) -> [String: String]? {
+    /// A path's segments (after the leading `/`), for `match`; nil when the path does not start with `/`.
+    static func segments(of path: String) -> [Substring]? {
         guard path.hasPrefix("/") else { return nil }
-        let parts = path.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        return path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+    }
+
+    /// The captured parameters when the path split into `parts` matches, nil otherwise.
+    func match(_ parts: [Substring]?) -> [String: String]? {
+        guard let parts else { return nil }
+        if parts.count != segments.count && segments.last != .wildcard { return nil }
         var captured: [String: String] = [:]
         for (index, segment) in segments.enumerated() {
             switch segment {
             case .wildcard:
-                captured["*"] = parts[index...].map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
+                captured["*"] = parts[index...].joined(separator: "/")
                 return captured
             case .literal(let literal):
-                guard index < parts.count, parts[index].elementsEqual(literal.utf8) else { return nil }
+                guard index < parts.count, parts[index] == literal else { return nil }
             case .parameter(let name):
                 guard index < parts.count, !parts[index].isEmpty else { return nil }
-                captured[name] = TestRequest.percentDecoded(Substring(decoding: parts[index], as: UTF8.self), plusAsSpace: false)
+                captured[name] = TestRequest.percentDecoded(parts[index], plusAsSpace: false)
             }
         }
         return parts.count == segments.count ? captured : nil
+    }
+
+    /// The captured parameters when `path` (without query) matches, nil otherwise.
+    func match(_ path: String) -> [String: String]? {
+        match(Self.segments(of: path))
     }
 
     var description: String { text }

@@ -69,6 +69,7 @@ final class TestRouter: Sendable {
     /// Picks the handler for `request` (filling its route parameters) and the faults to apply.
     func resolve(_ request: inout TestRequest) -> (TestHandler, [TestFault]) {
         let path = request.path
+        let segments = RoutePattern.segments(of: path)
         let method = request.method
         let found = state.withLock { state -> (Route?, [String: String], InjectedAction?, [TestFault], TestHandler?, Bool) in
             var injectedFaults: [TestFault] = []
@@ -85,10 +86,15 @@ final class TestRouter: Sendable {
                 }
                 state.injections[index].remaining -= 1
             }
-            state.injections.removeAll { $0.remaining <= 0 }
+            if !state.injections.isEmpty { state.injections.removeAll { $0.remaining <= 0 } }
             var pathMatched = false
-            for route in state.routes.reversed() + state.builtins {
-                guard let parameters = route.pattern.match(path) else { continue }
+            for route in state.routes.reversed() {
+                guard let parameters = route.pattern.match(segments) else { continue }
+                pathMatched = true
+                if route.accepts(method) { return (route, parameters, injectedResponse, injectedFaults, nil, true) }
+            }
+            for route in state.builtins {
+                guard let parameters = route.pattern.match(segments) else { continue }
                 pathMatched = true
                 if route.accepts(method) { return (route, parameters, injectedResponse, injectedFaults, nil, true) }
             }
