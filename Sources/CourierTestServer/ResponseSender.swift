@@ -149,8 +149,9 @@ actor ResponseSender: BodySink {
     /// The response cannot be sent as given: a 500 if nothing was sent yet, otherwise the response is
     /// abandoned (the connection closes so the client sees a short body).
     private func fail(_ reason: String, headSent: Bool) async {
-        recorder.handlerError("\(description): \(reason)")
+        // A client that went away is not the handler's fault.
         guard !channel.isClosed else { return }
+        recorder.handlerError("\(description): \(reason)")
         if headSent {
             channel.abort(reason: reason)
             return

@@ -140,6 +140,8 @@ final class ServerContext: Sendable {
             do {
                 response = try await handler(request)
             } catch {
+                // Cancelled because the connection closed: nobody is left to answer.
+                if Task.isCancelled { return }
                 recorder.handlerError("\(description): the handler threw \(error)")
                 response = .text("the handler failed: \(error)\n", status: .internalServerError)
             }

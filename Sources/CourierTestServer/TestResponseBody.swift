@@ -92,7 +92,8 @@ protocol BodySink: Sendable {
 
 /// Hands a generated response body to the server, one chunk at a time, waiting while the client is not
 /// reading. A write throws once the response cannot continue (the connection closed, a fault interrupted
-/// the body, or the request was HEAD and wants no body): the generator should then stop.
+/// the body, or the request was HEAD and wants no body): the generator should then stop. Write from one
+/// task at a time: concurrent writes may interleave.
 public struct TestBodyWriter: Sendable {
     let sink: any BodySink
 

@@ -161,6 +161,8 @@ struct ConnectionPolicyTests {
         // The listener is gone: nobody accepts any more.
         #expect(throws: RawClientError.self) { try RawClient(port: server.port) }
         #expect(Set(openSockets(localPort: server.port)).isDisjoint(with: ours))
+        // The cancelled handler is not reported as a failure.
+        #expect(server.recorder.handlerErrors.isEmpty)
         await group.shutdown()
     }
 
