@@ -42,8 +42,7 @@ final class HTTP1ServerConnection: ByteStreamHandler, @unchecked Sendable {
     private var readingPaused = false
     private var inputEnded = false
     private var idleTimer: ScheduledTask?
-    private var drainTimer: ScheduledTask?
-    private var drainWaiters: [(Bool) -> Void] = []
+    private let drain: OutputDrain
     private var closeWaiters: [() -> Void] = []
     /// Above this many buffered unparsed bytes (pipelined requests), reading pauses.
     private static let pipelineBufferLimit = 64 * 1024
@@ -55,6 +54,7 @@ final class HTTP1ServerConnection: ByteStreamHandler, @unchecked Sendable {
         self.context = context
         self.scheme = isTLS ? "https" : "http"
         self.parser = HTTP1RequestParser(limits: context.configuration.requestLimits)
+        self.drain = OutputDrain(stream: stream, socket: socket)
     }
 
     /// Takes over the stream; `initialBytes` were read already (while sniffing the protocol).
@@ -410,37 +410,13 @@ final class HTTP1ServerConnection: ByteStreamHandler, @unchecked Sendable {
         stream.flush()
     }
 
-    /// Calls back once everything written has left the process (checked every millisecond while the
-    /// client is slow to read), or with false when the connection closes first.
+    /// Calls back once everything written has left the process, or with false when the connection closes first.
     func whenDrained(_ callback: @escaping (Bool) -> Void) {
         guard !isClosed else {
             callback(false)
             return
         }
-        stream.flush()
-        if socket.queuedWriteBytes == 0 {
-            callback(true)
-            return
-        }
-        drainWaiters.append(callback)
-        scheduleDrainCheck()
-    }
-
-    private func scheduleDrainCheck() {
-        guard drainTimer == nil else { return }
-        drainTimer = loop.scheduleLocal(at: SystemClock.now() + .milliseconds(1)) { [weak self] in
-            guard let self else { return }
-            self.drainTimer = nil
-            guard !self.isClosed else { return }
-            self.stream.flush()
-            if self.socket.queuedWriteBytes == 0 {
-                let waiters = self.drainWaiters
-                self.drainWaiters = []
-                for waiter in waiters { waiter(true) }
-            } else {
-                self.scheduleDrainCheck()
-            }
-        }
+        drain.whenDrained(callback)
     }
 
     func whenClosed(_ callback: @escaping () -> Void) {
@@ -493,7 +469,7 @@ final class HTTP1ServerConnection: ByteStreamHandler, @unchecked Sendable {
     func streamDidClose(error: TransportError?) {
         isClosed = true
         idleTimer?.cancel()
-        drainTimer?.cancel()
+        drain.connectionClosed()
         if let exchange = current {
             current = nil
             if !exchange.requestEnded {
@@ -504,11 +480,8 @@ final class HTTP1ServerConnection: ByteStreamHandler, @unchecked Sendable {
             exchange.task?.cancel()
             exchange.notifyWritable(false)
         }
-        let drainWaiters = self.drainWaiters
         let closeWaiters = self.closeWaiters
-        self.drainWaiters = []
         self.closeWaiters = []
-        for waiter in drainWaiters { waiter(false) }
         for waiter in closeWaiters { waiter() }
         context.connectionClosed(id)
     }
