@@ -198,4 +198,7 @@ public final class TestServer: Sendable {
 
     /// The requests received so far (see `recorder` for counters and waiting).
     public var requests: [RecordedRequest] { recorder.requests }
+
+    /// The requests received so far for `path` (without query).
+    public func requests(path: String) -> [RecordedRequest] { recorder.requests(path: path) }
 }

@@ -20,63 +20,80 @@ enum Curl {
     /// downloads should go to `-o /dev/null`.
     static func run(_ arguments: [String], stdin: Data? = nil, timeout: Duration = .seconds(60)) async throws -> CurlResult {
         guard let path else { throw CurlError(description: "curl is not installed") }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("courier-curl-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let outputURL = directory.appendingPathComponent("out")
-        let errorURL = directory.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["--silent", "--show-error"] + arguments
-        process.standardOutput = try FileHandle(forWritingTo: outputURL)
-        process.standardError = try FileHandle(forWritingTo: errorURL)
-        let input = Pipe()
-        process.standardInput = input
-        let exited = Exit()
-        process.terminationHandler = { process in exited.finish(process.terminationStatus) }
-        try process.run()
-        if let stdin { try? input.fileHandleForWriting.write(contentsOf: stdin) }
-        try? input.fileHandleForWriting.close()
-        let pid = process.processIdentifier
-        let timedOut = Atomic<Bool>(false)
-        let killer = Task {
-            try await Task.sleep(for: timeout)
-            timedOut.store(true, ordering: .relaxed)
-            kill(pid, SIGKILL)
+        return try await runTool(path, ["--silent", "--show-error"] + arguments, stdin: stdin, timeout: timeout)
+    }
+}
+
+/// Where the nghttp2 command-line client is, if installed.
+enum NGHTTP {
+    static let path: String? = ["/usr/bin/nghttp", "/usr/local/bin/nghttp"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static var isAvailable: Bool { path != nil }
+
+    /// Runs `nghttp` (verbose frame log on stdout with `-v`).
+    static func run(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> CurlResult {
+        guard let path else { throw CurlError(description: "nghttp is not installed") }
+        return try await runTool(path, arguments, stdin: nil, timeout: timeout)
+    }
+}
+
+/// Runs a command-line tool with a timeout (killed when it runs longer); stdout whole, stderr as text.
+func runTool(_ path: String, _ arguments: [String], stdin: Data?, timeout: Duration) async throws -> CurlResult {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("courier-tool-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let outputURL = directory.appendingPathComponent("out")
+    let errorURL = directory.appendingPathComponent("err")
+    _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    process.standardOutput = try FileHandle(forWritingTo: outputURL)
+    process.standardError = try FileHandle(forWritingTo: errorURL)
+    let input = Pipe()
+    process.standardInput = input
+    let exited = ProcessExit()
+    process.terminationHandler = { process in exited.finish(process.terminationStatus) }
+    try process.run()
+    if let stdin { try? input.fileHandleForWriting.write(contentsOf: stdin) }
+    try? input.fileHandleForWriting.close()
+    let pid = process.processIdentifier
+    let timedOut = Atomic<Bool>(false)
+    let killer = Task {
+        try await Task.sleep(for: timeout)
+        timedOut.store(true, ordering: .relaxed)
+        kill(pid, SIGKILL)
+    }
+    let status = await exited.wait()
+    killer.cancel()
+    if timedOut.load(ordering: .relaxed) {
+        throw CurlError(description: "\(path) \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+    }
+    return CurlResult(exitCode: status, output: (try? Data(contentsOf: outputURL)) ?? Data(),
+                      errorOutput: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "")
+}
+
+/// A process's exit status, delivered once to whoever waits.
+private final class ProcessExit: Sendable {
+    private let state = Mutex<(status: Int32?, waiter: CheckedContinuation<Int32, Never>?)>((nil, nil))
+
+    func finish(_ status: Int32) {
+        let waiter = state.withLock { state -> CheckedContinuation<Int32, Never>? in
+            state.status = status
+            defer { state.waiter = nil }
+            return state.waiter
         }
-        let status = await exited.wait()
-        killer.cancel()
-        if timedOut.load(ordering: .relaxed) {
-            throw CurlError(description: "curl \(arguments.joined(separator: " ")) did not finish within \(timeout)")
-        }
-        return CurlResult(exitCode: status, output: (try? Data(contentsOf: outputURL)) ?? Data(),
-                          errorOutput: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "")
+        waiter?.resume(returning: status)
     }
 
-    /// The process's exit status, delivered once to whoever waits.
-    private final class Exit: Sendable {
-        private let state = Mutex<(status: Int32?, waiter: CheckedContinuation<Int32, Never>?)>((nil, nil))
-
-        func finish(_ status: Int32) {
-            let waiter = state.withLock { state -> CheckedContinuation<Int32, Never>? in
-                state.status = status
-                defer { state.waiter = nil }
-                return state.waiter
+    func wait() async -> Int32 {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            let done = state.withLock { state -> Int32? in
+                if let status = state.status { return status }
+                state.waiter = continuation
+                return nil
             }
-            waiter?.resume(returning: status)
-        }
-
-        func wait() async -> Int32 {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-                let done = state.withLock { state -> Int32? in
-                    if let status = state.status { return status }
-                    state.waiter = continuation
-                    return nil
-                }
-                if let done { continuation.resume(returning: done) }
-            }
+            if let done { continuation.resume(returning: done) }
         }
     }
 }

@@ -24,16 +24,16 @@ struct CurlTests {
         }
     }
 
-    @Test("TLS with the generated CA: verified, ALPN http/1.1, by name and by address")
+    @Test("TLS with the generated CA: verified, HTTP/1.1 by ALPN, by name and by address")
     func tls() async throws {
         try await withServer(.tls()) { server in
             #expect(server.baseURL == "https://localhost:\(server.port)")
             let caFile = try temporaryFile(try #require(server.caCertificatePEM), name: "ca.pem")
             defer { try? FileManager.default.removeItem(atPath: caFile) }
-            let byName = try await Curl.run(["--cacert", caFile, server.url("/bytes/100000"), "--output", "-"])
+            let byName = try await Curl.run(["--http1.1", "--cacert", caFile, server.url("/bytes/100000"), "--output", "-"])
             #expect(byName.exitCode == 0, "\(byName.errorOutput)")
             #expect(pattern(byName.output, count: 100_000))
-            let byAddress = try await Curl.run(["--cacert", caFile, "-w", "%{http_version} %{ssl_verify_result}",
+            let byAddress = try await Curl.run(["--http1.1", "--cacert", caFile, "-w", "%{http_version} %{ssl_verify_result}",
                                                 "https://127.0.0.1:\(server.port)/status/200", "--output", "/dev/null"])
             #expect(byAddress.exitCode == 0, "\(byAddress.errorOutput)")
             #expect(byAddress.outputString == "1.1 0")
@@ -116,7 +116,7 @@ struct CurlTests {
         try await withServer(.tls(), limit: .seconds(150)) { server in
             let caFile = try temporaryFile(try #require(server.caCertificatePEM), name: "ca.pem")
             defer { try? FileManager.default.removeItem(atPath: caFile) }
-            try await largeDownload(server, extra: ["--cacert", caFile])
+            try await largeDownload(server, extra: ["--http1.1", "--cacert", caFile])
         }
     }
 
