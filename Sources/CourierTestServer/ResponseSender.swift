@@ -12,7 +12,9 @@ import HTTPTypes
 actor ResponseSender: BodySink {
     nonisolated let channel: any ResponseChannel
     private let recorder: TestServerRecorder
-    private let description: String
+    /// What the response answers (method and target), for error reports.
+    private let method: HTTPRequest.Method
+    private let target: String
     private let collectionLimit: Int
     private var plan = FaultPlan([])
     private var bodyBytesSent = 0
@@ -21,10 +23,12 @@ actor ResponseSender: BodySink {
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { channel.loop.asUnownedSerialExecutor() }
 
-    init(channel: any ResponseChannel, recorder: TestServerRecorder, description: String, collectionLimit: Int) {
+    init(channel: any ResponseChannel, recorder: TestServerRecorder, method: HTTPRequest.Method, target: String,
+         collectionLimit: Int) {
         self.channel = channel
         self.recorder = recorder
-        self.description = description
+        self.method = method
+        self.target = target
         self.collectionLimit = collectionLimit
     }
 
@@ -151,7 +155,7 @@ actor ResponseSender: BodySink {
     private func fail(_ reason: String, headSent: Bool) async {
         // A client that went away is not the handler's fault.
         guard !channel.isClosed else { return }
-        recorder.handlerError("\(description): \(reason)")
+        recorder.handlerError("\(method) \(target): \(reason)")
         if headSent {
             channel.abort(reason: reason)
             return

@@ -135,18 +135,17 @@ final class ServerContext: Sendable {
         let recorder = self.recorder
         let collectionLimit = configuration.http10BodyCollectionLimit
         return Task(executorPreference: channel.loop) { [request] in
-            let description = "\(request.method) \(request.target)"
             var response: TestResponse
             do {
                 response = try await handler(request)
             } catch {
                 // Cancelled because the connection closed: nobody is left to answer.
                 if Task.isCancelled { return }
-                recorder.handlerError("\(description): the handler threw \(error)")
+                recorder.handlerError("\(request.method) \(request.target): the handler threw \(error)")
                 response = .text("the handler failed: \(error)\n", status: .internalServerError)
             }
-            response.faults += faults
-            let sender = ResponseSender(channel: channel, recorder: recorder, description: description,
+            if !faults.isEmpty { response.faults += faults }
+            let sender = ResponseSender(channel: channel, recorder: recorder, method: request.method, target: request.target,
                                         collectionLimit: collectionLimit)
             await sender.send(response)
         }
