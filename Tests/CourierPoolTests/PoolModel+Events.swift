@@ -13,6 +13,7 @@ extension PoolModel {
         nextRequest += 1
         let queueFull = waitingCount >= configuration.maximumPendingRequests
         requests[id] = .waiting
+        failureMarks[id] = totalFailures
         record("submit \(id) on \(preferredLoop.map { "\($0)" } ?? "any loop")")
         let action = pool.executeRequest(id, preferredLoop: preferredLoop, now: passTime(clock))
         try apply(action, for: .submit(id, queueFull: queueFull))
@@ -33,6 +34,7 @@ extension PoolModel {
     mutating func establish(_ id: ConnectionID, http2MaximumStreams: Int?) throws(ModelViolation) {
         record("established \(id) as \(http2MaximumStreams.map { "h2 (\($0) streams)" } ?? "http/1.1")")
         let now = passTime(clock)
+        consecutiveFailures = 0
         connections[id]?.established = true
         connections[id]?.establishedAt = poolNow
         if let streams = http2MaximumStreams {
@@ -50,13 +52,22 @@ extension PoolModel {
     mutating func fail(_ id: ConnectionID) throws(ModelViolation) {
         record("connect failed \(id)")
         connections[id] = nil
+        consecutiveFailures += 1
+        totalFailures += 1
         let action = pool.connectionFailed(id, error: SimulatedConnectError(connection: id), now: passTime(clock))
         for case .fail(_, let error) in action.requests {
             try check((error.underlying as? SimulatedConnectError) == SimulatedConnectError(connection: id),
                       "failed with \(error), not the connection error")
         }
         try apply(action, for: .connectionFailed)
-        if !shutdownRequested { try check(backoffDeadline != nil, "no backoff after a failed attempt") }
+        guard !shutdownRequested else { return }
+        try check(backoffDeadline != nil, "no backoff after a failed attempt")
+        if countedTowardsLimit(includingTooOld: true) == 0 {
+            for (request, state) in requests where state == .waiting {
+                try check(failuresSeen(request) < configuration.failFastAfterFailures,
+                          "\(request) still waits after \(failuresSeen(request)) failed attempts with nothing open")
+            }
+        }
     }
 
     mutating func finish(_ id: RequestID, reusable: Bool) throws(ModelViolation) {

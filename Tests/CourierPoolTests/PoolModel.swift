@@ -56,6 +56,10 @@ struct PoolModel {
     /// Requests not yet ended (ended ones move to `outcomes`, so per-step scans stay short).
     var requests: [RequestID: RequestState] = [:]
     var outcomes: [RequestID: Outcome] = [:]
+    /// The count of failed attempts when each waiting request arrived.
+    var failureMarks: [RequestID: Int] = [:]
+    var consecutiveFailures = 0
+    var totalFailures = 0
     var acquireTimers: [RequestID: Timestamp] = [:]
     var staleAcquireTimers: [RequestID] = []
     var connections: [ConnectionID: Connection] = [:]
@@ -144,6 +148,10 @@ struct PoolModel {
                 try check(shutdownRequested, "\(id) failed with shutdown before shutdown")
             case .connectFailed:
                 try check(event == .connectionFailed, "\(id) failed with connectFailed on \(event)")
+                try check(failuresSeen(id) >= configuration.failFastAfterFailures,
+                          "\(id) failed after \(failuresSeen(id)) failed attempts")
+                try check(countedTowardsLimit(includingTooOld: false) == 0,
+                          "\(id) failed with connectFailed while other connections are open")
             default:
                 throw violation("\(id) failed with unexpected \(error)")
             }
@@ -173,8 +181,8 @@ struct PoolModel {
             connections[id] = Connection(loop: loop)
             let counted = countedTowardsLimit(includingTooOld: false)
             try check(counted <= limit, "created \(id): \(counted) connections for limit \(limit) (\(origin))")
-            if origin == .unknown {
-                try check(startingCount == 1, "two connections started before the protocol is known")
+            if origin != .http1 {
+                try check(startingCount == 1, "two connections starting at once for \(origin) origin")
             }
         case .close(let id):
             guard let connection = connections.removeValue(forKey: id) else {
@@ -209,10 +217,16 @@ struct PoolModel {
         }
     }
 
+    /// How many failed attempts in a row the waiting request has seen.
+    func failuresSeen(_ id: RequestID) -> Int {
+        min(consecutiveFailures, totalFailures - (failureMarks[id] ?? totalFailures))
+    }
+
     /// Records how a request ended; it must not have ended before.
     mutating func conclude(_ id: RequestID, _ outcome: Outcome) {
         precondition(outcomes[id] == nil, "the model concluded \(id) twice")
         requests[id] = nil
+        failureMarks[id] = nil
         outcomes[id] = outcome
     }
 
