@@ -26,6 +26,9 @@ struct PendingRequestQueue: Sendable {
     /// Whether no request is waiting.
     var isEmpty: Bool { positions.isEmpty }
 
+    /// Slots held, live or dead; at most about twice `count` (checked by tests).
+    var storageCount: Int { slots.count }
+
     /// Whether `id` is waiting.
     func contains(_ id: RequestID) -> Bool { positions[id] != nil }
 
