@@ -1,41 +1,46 @@
 /// A short list of actions that stores its first two elements inline, so the pool's common answers (one
 /// request action, one connection action) allocate nothing. Further elements go to an array.
 public struct ActionList<Element>: RandomAccessCollection {
-    private var first0: Element?
-    private var first1: Element?
-    private var overflow: [Element]
-    /// The number of actions.
-    public private(set) var count: Int
+    @usableFromInline var first0: Element?
+    @usableFromInline var first1: Element?
+    @usableFromInline var overflow: [Element]
+    @usableFromInline var storedCount: Int
 
     /// An empty list.
+    @inlinable
     public init() {
         first0 = nil
         first1 = nil
         overflow = []
-        count = 0
+        storedCount = 0
     }
 
     /// Adds an action at the end.
+    @inlinable
     public mutating func append(_ element: Element) {
-        switch count {
+        switch storedCount {
         case 0: first0 = element
         case 1: first1 = element
         default: overflow.append(element)
         }
-        count += 1
+        storedCount += 1
     }
 
     /// Adds the actions of `other` at the end.
+    @inlinable
     public mutating func append(contentsOf other: ActionList<Element>) {
         for element in other { append(element) }
     }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { count }
-    public var isEmpty: Bool { count == 0 }
+    /// The number of actions.
+    @inlinable public var count: Int { storedCount }
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { storedCount }
+    @inlinable public var isEmpty: Bool { storedCount == 0 }
 
+    @inlinable
     public subscript(position: Int) -> Element {
-        precondition(position >= 0 && position < count, "ActionList index \(position) out of range 0..<\(count)")
+        precondition(position >= 0 && position < storedCount, "ActionList index \(position) out of range 0..<\(storedCount)")
         switch position {
         case 0: return first0.unsafelyUnwrapped
         case 1: return first1.unsafelyUnwrapped

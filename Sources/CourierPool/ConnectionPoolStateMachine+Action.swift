@@ -11,9 +11,25 @@ extension ConnectionPoolStateMachine {
         public var connections: ActionList<ConnectionAction>
 
         /// Creates an action from its two parts.
-        public init(requests: ActionList<RequestAction> = [], connections: ActionList<ConnectionAction> = []) {
+        public init(
+            requests: ActionList<RequestAction> = ActionList(), connections: ActionList<ConnectionAction> = ActionList()
+        ) {
             self.requests = requests
             self.connections = connections
+        }
+
+        /// One instruction about a request (built without the array a literal would allocate).
+        static func request(_ action: RequestAction) -> Action {
+            var result = Action()
+            result.requests.append(action)
+            return result
+        }
+
+        /// One instruction about a connection.
+        static func connection(_ action: ConnectionAction) -> Action {
+            var result = Action()
+            result.connections.append(action)
+            return result
         }
 
         /// Nothing to do.

@@ -10,8 +10,8 @@ extension ConnectionPoolStateMachine {
 
     /// Whether the connection has outlived `maximumConnectionAge`.
     func isTooOld(_ connection: PoolConnections.Connection) -> Bool {
-        guard let limit = configuration.maximumConnectionAge, !connection.isStarting else { return false }
-        return now.elapsed(since: connection.establishedAt) >= limit
+        guard let limit = maximumAgeNanoseconds, !connection.isStarting else { return false }
+        return now >= connection.establishedAt.adding(nanoseconds: limit)
     }
 
     /// Takes room for one request on the best connection (see the theory of operation) and returns it, or nil
@@ -25,7 +25,7 @@ extension ConnectionPoolStateMachine {
             occupy(id, &action) { $0.state = .http1(leased: true) }
             return id
         }
-        if configuration.maximumConnectionAge != nil { retireTooOldHTTP2(&action) }
+        if maximumAgeNanoseconds != nil { retireTooOldHTTP2(&action) }
         guard let id = connections.http2Candidate(preferring: loop),
               case .http2(let open, let maximum)? = connections[id]?.state else { return nil }
         occupy(id, &action) { $0.state = .http2(openStreams: open + 1, maximumStreams: maximum) }
@@ -47,8 +47,8 @@ extension ConnectionPoolStateMachine {
 
     /// Stops new streams on HTTP/2 connections past their maximum age, closing those with none open.
     private mutating func retireTooOldHTTP2(_ action: inout Action) {
-        for id in connections.http2 {
-            guard let connection = connections[id], !connection.goingAway, isTooOld(connection) else { continue }
+        for id in connections.activeHTTP2IDs {
+            guard let connection = connections[id], isTooOld(connection) else { continue }
             connections.modify(id) { $0.goingAway = true }
             if connection.isIdle { close(id, &action) }
         }
@@ -66,7 +66,7 @@ extension ConnectionPoolStateMachine {
         while let head = queue.first, let connection = lease(preferring: head.preferredLoop, &action) {
             _ = queue.popFirst()
             action.requests.append(.execute(head.id, on: connection))
-            if configuration.acquireTimeout != nil { action.requests.append(.cancelAcquireTimeout(head.id)) }
+            if acquireTimeoutNanoseconds != nil { action.requests.append(.cancelAcquireTimeout(head.id)) }
         }
         startConnectionsIfNeeded(&action)
     }
@@ -113,7 +113,7 @@ extension ConnectionPoolStateMachine {
             $0.idleTimerArmed = true
             $0.idleSince = idleSince
         }
-        action.connections.append(.scheduleIdleTimeout(id, deadline: idleSince + configuration.idleTimeout))
+        action.connections.append(.scheduleIdleTimeout(id, deadline: idleSince.adding(nanoseconds: idleTimeoutNanoseconds)))
     }
 
     /// Fails the waiting requests that have seen `failFastAfterFailures` failed attempts in a row. They are
@@ -125,7 +125,7 @@ extension ConnectionPoolStateMachine {
             guard seen >= threshold else { break }
             _ = queue.popFirst()
             action.requests.append(.fail(head.id, error))
-            if configuration.acquireTimeout != nil { action.requests.append(.cancelAcquireTimeout(head.id)) }
+            if acquireTimeoutNanoseconds != nil { action.requests.append(.cancelAcquireTimeout(head.id)) }
         }
     }
 
@@ -134,5 +134,13 @@ extension ConnectionPoolStateMachine {
         guard lifecycle == .shuttingDown, connections.isEmpty else { return }
         lifecycle = .shutDown
         action.connections.append(.shutdownComplete)
+    }
+}
+
+extension Timestamp {
+    /// The timestamp `nanoseconds` later, saturating at the end of time.
+    func adding(nanoseconds: UInt64) -> Timestamp {
+        let (sum, overflow) = self.nanoseconds.addingReportingOverflow(nanoseconds)
+        return Timestamp(nanoseconds: overflow ? .max : sum)
     }
 }

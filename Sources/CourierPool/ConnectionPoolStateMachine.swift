@@ -58,10 +58,18 @@ public struct ConnectionPoolStateMachine: Sendable {
     var backoffDeadline: Timestamp?
     /// The latest time any event carried; events without a time (SETTINGS, GOAWAY, cancel) use it.
     var now = Timestamp.zero
+    // The configuration's durations in nanoseconds: converting a `Duration` costs more than the rest of an event.
+    let idleTimeoutNanoseconds: UInt64
+    let acquireTimeoutNanoseconds: UInt64?
+    let maximumAgeNanoseconds: UInt64?
 
     /// Creates an empty pool.
     public init(configuration: ConnectionPoolConfiguration = ConnectionPoolConfiguration()) {
         self.configuration = configuration.normalized
+        func nanoseconds(_ duration: Duration) -> UInt64 { UInt64(max(0, duration.nanosecondsClamped)) }
+        idleTimeoutNanoseconds = nanoseconds(configuration.idleTimeout)
+        acquireTimeoutNanoseconds = configuration.acquireTimeout.map(nanoseconds)
+        maximumAgeNanoseconds = configuration.maximumConnectionAge.map(nanoseconds)
         switch configuration.preferredProtocol {
         case .automatic: origin = .unknown
         case .http1Only: origin = .http1
@@ -89,8 +97,8 @@ public struct ConnectionPoolStateMachine: Sendable {
             return action
         }
         queue.push(.init(id: id, preferredLoop: preferredLoop, failureMark: totalFailures))
-        if let timeout = configuration.acquireTimeout {
-            action.requests.append(.scheduleAcquireTimeout(id, deadline: self.now + timeout))
+        if let timeout = acquireTimeoutNanoseconds {
+            action.requests.append(.scheduleAcquireTimeout(id, deadline: self.now.adding(nanoseconds: timeout)))
         }
         startConnectionsIfNeeded(&action)
         return action
@@ -99,15 +107,15 @@ public struct ConnectionPoolStateMachine: Sendable {
     /// The caller gave up on a waiting request. A request already executing is the driver's business:
     /// then (and for unknown ids) nothing happens.
     public mutating func cancelRequest(_ id: RequestID) -> Action {
-        guard queue.remove(id) != nil, configuration.acquireTimeout != nil else { return .none }
-        return Action(requests: [.cancelAcquireTimeout(id)])
+        guard queue.remove(id) != nil, acquireTimeoutNanoseconds != nil else { return .none }
+        return .request(.cancelAcquireTimeout(id))
     }
 
     /// A request's acquire timer fired: if it is still waiting, it fails with `acquireTimeout`.
     public mutating func acquireTimeoutFired(_ id: RequestID, now: Timestamp) -> Action {
         advance(to: now)
         guard queue.remove(id) != nil else { return .none }
-        return Action(requests: [.fail(id, .acquireTimeout(lastConnectError: lastConnectError))])
+        return .request(.fail(id, .acquireTimeout(lastConnectError: lastConnectError)))
     }
 
     /// A request (HTTP/1.1) or stream (HTTP/2) on `connection` is done. For HTTP/1.1, `reusable` is false
@@ -254,8 +262,8 @@ public struct ConnectionPoolStateMachine: Sendable {
     public mutating func idleTimeoutFired(_ id: ConnectionID, now: Timestamp) -> Action {
         advance(to: now)
         guard let connection = connections[id], connection.isIdle, connection.idleTimerArmed else { return .none }
-        let deadline = connection.idleSince + configuration.idleTimeout
-        guard self.now >= deadline else { return Action(connections: [.scheduleIdleTimeout(id, deadline: deadline)]) }
+        let deadline = connection.idleSince.adding(nanoseconds: idleTimeoutNanoseconds)
+        guard self.now >= deadline else { return .connection(.scheduleIdleTimeout(id, deadline: deadline)) }
         var action = Action()
         close(id, &action)
         serviceQueue(&action)  // a connection with no room (zero streams, too old) may have held the last slot
@@ -266,7 +274,7 @@ public struct ConnectionPoolStateMachine: Sendable {
     public mutating func backoffFinished(now: Timestamp) -> Action {
         advance(to: now)
         guard let deadline = backoffDeadline else { return .none }
-        guard self.now >= deadline else { return Action(connections: [.scheduleBackoff(deadline: deadline)]) }
+        guard self.now >= deadline else { return .connection(.scheduleBackoff(deadline: deadline)) }
         backoffDeadline = nil
         var action = Action()
         serviceQueue(&action)
@@ -281,7 +289,7 @@ public struct ConnectionPoolStateMachine: Sendable {
         var action = Action()
         for entry in queue.removeAll() {
             action.requests.append(.fail(entry.id, .shutdown))
-            if configuration.acquireTimeout != nil { action.requests.append(.cancelAcquireTimeout(entry.id)) }
+            if acquireTimeoutNanoseconds != nil { action.requests.append(.cancelAcquireTimeout(entry.id)) }
         }
         for id in connections.idleIDs { close(id, &action) }
         finishShutdownIfDone(&action)

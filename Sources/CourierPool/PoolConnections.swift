@@ -2,9 +2,9 @@ import CourierCore
 
 /// The connections of one pool and the counts the limits are checked against.
 ///
-/// Lookups by id go through a dictionary; idle HTTP/1.1 connections are also kept in a stack (most recently
-/// released last) so the pool can reuse the warmest one and let the others time out; established HTTP/2
-/// connections are kept in a short list that is scanned for free streams.
+/// A pool holds a handful of connections (8 HTTP/1.1 or 4 HTTP/2 by default), so they live in a flat array
+/// searched linearly: for these sizes a scan beats hashing several times over. Idle HTTP/1.1 connections
+/// carry a release stamp so the most recently used one can be picked and the others left to time out.
 struct PoolConnections: Sendable {
     /// One connection as the pool sees it.
     struct Connection: Sendable {
@@ -18,6 +18,15 @@ struct PoolConnections: Sendable {
             case http2(openStreams: Int, maximumStreams: Int)
         }
 
+        /// What the pool's counts need to know about a connection.
+        enum Role: Hashable, Sendable {
+            case starting
+            /// `reusable`: idle and not going away, so a request may take it.
+            case http1(reusable: Bool)
+            /// `active`: not going away, so it counts against the HTTP/2 limit.
+            case http2(active: Bool)
+        }
+
         let id: ConnectionID
         let loop: LoopID?
         var state: State = .starting
@@ -28,6 +37,8 @@ struct PoolConnections: Sendable {
         var idleSince: Timestamp = .zero
         /// Whether the driver holds an idle timer for this connection.
         var idleTimerArmed = false
+        /// Orders idle HTTP/1.1 connections by release, most recent highest.
+        var releaseStamp: UInt64 = 0
 
         var isStarting: Bool { state == .starting }
 
@@ -40,23 +51,6 @@ struct PoolConnections: Sendable {
             }
         }
 
-        /// What the pool's counts and lists need to know about a connection.
-        enum Role: Hashable {
-            case starting
-            /// `reusable`: idle and not going away, so it belongs on the idle stack.
-            case http1(reusable: Bool)
-            /// `active`: not going away, so it counts against the HTTP/2 limit.
-            case http2(active: Bool)
-        }
-
-        var role: Role {
-            switch state {
-            case .starting: return .starting
-            case .http1(let leased): return .http1(reusable: !leased && !goingAway)
-            case .http2: return .http2(active: !goingAway)
-            }
-        }
-
         /// How many more requests may start here now.
         var freeCapacity: Int {
             guard !goingAway else { return 0 }
@@ -66,27 +60,47 @@ struct PoolConnections: Sendable {
             case .http2(let open, let maximum): return max(0, maximum - open)
             }
         }
+
+        var role: Role {
+            switch state {
+            case .starting: return .starting
+            case .http1(let leased): return .http1(reusable: !leased && !goingAway)
+            case .http2: return .http2(active: !goingAway)
+            }
+        }
     }
 
-    private(set) var table: [ConnectionID: Connection] = [:]
-    /// Idle HTTP/1.1 connections that accept requests, most recently released last.
-    private var idleHTTP1: [ConnectionID] = []
-    /// Established HTTP/2 connections, oldest first.
-    private(set) var http2: [ConnectionID] = []
+    /// Every connection, in no particular order.
+    private(set) var all: [Connection] = []
     private var nextID: UInt64 = 0
+    private var releases: UInt64 = 0
 
     /// Connections being established.
     private(set) var startingCount = 0
     /// Established HTTP/1.1 connections (idle or leased).
     private(set) var http1Count = 0
+    /// Idle HTTP/1.1 connections that accept a request.
+    private(set) var reusableHTTP1Count = 0
     /// Established HTTP/2 connections that accept new streams (not going away).
     private(set) var activeHTTP2Count = 0
 
     /// Connections counted against the limits: starting, HTTP/1.1, and HTTP/2 not going away.
     var countedTowardsLimit: Int { startingCount + http1Count + activeHTTP2Count }
-    var isEmpty: Bool { table.isEmpty }
+    var isEmpty: Bool { all.isEmpty }
 
-    subscript(id: ConnectionID) -> Connection? { table[id] }
+    subscript(id: ConnectionID) -> Connection? {
+        guard let index = position(of: id) else { return nil }
+        return all[index]
+    }
+
+    private func position(of id: ConnectionID) -> Int? {
+        var index = 0
+        while index < all.count {
+            if all[index].id == id { return index }
+            index += 1
+        }
+        return nil
+    }
 
     /// Whether `id` was ever handed out by this pool (a late event for a closed one is not a bug).
     func wasIssued(_ id: ConnectionID) -> Bool { id.rawValue < nextID }
@@ -95,13 +109,12 @@ struct PoolConnections: Sendable {
     mutating func create(on loop: LoopID?) -> ConnectionID {
         let id = ConnectionID(nextID)
         nextID += 1
-        let connection = Connection(id: id, loop: loop)
-        table[id] = connection
-        index(id, connection.role)
+        all.append(Connection(id: id, loop: loop))
+        startingCount += 1
         return id
     }
 
-    /// Marks a starting connection established; an HTTP/1.1 one enters idle (leased by the caller if used).
+    /// Marks a starting connection established: HTTP/1.1 as idle, HTTP/2 with no open stream.
     mutating func establish(_ id: ConnectionID, http2MaximumStreams: Int?, now: Timestamp) {
         modify(id) { connection in
             precondition(connection.isStarting, "connection \(id) was established twice")
@@ -116,74 +129,84 @@ struct PoolConnections: Sendable {
     }
 
     /// Forgets a connection (closed, failed, or handed back to the driver to close).
+    @discardableResult
     mutating func remove(_ id: ConnectionID) -> Connection? {
-        guard let connection = table[id] else { return nil }
-        unindex(id, connection.role)
-        table[id] = nil
+        guard let index = position(of: id) else { return nil }
+        let connection = all[index]
+        count(connection.role, by: -1)
+        all.swapAt(index, all.count - 1)
+        all.removeLast()
         return connection
     }
 
-    /// Applies `change` to a connection, keeping the counts and the idle and HTTP/2 lists in step.
+    /// Applies `change` to a connection, keeping the counts in step.
+    @discardableResult
     mutating func modify<Result>(_ id: ConnectionID, _ change: (inout Connection) -> Result) -> Result {
-        guard var connection = table[id] else { preconditionFailure("connection \(id) is not in the pool") }
-        let before = connection.role
-        let result = change(&connection)
-        let after = connection.role
+        guard let index = position(of: id) else { preconditionFailure("connection \(id) is not in the pool") }
+        let before = all[index].role
+        let result = change(&all[index])
+        let after = all[index].role
         if after != before {
-            unindex(id, before)
-            index(id, after)
+            count(before, by: -1)
+            count(after, by: 1)
+            if after == .http1(reusable: true) {
+                releases += 1
+                all[index].releaseStamp = releases
+            }
         }
-        table[id] = connection
         return result
     }
 
     /// The idle HTTP/1.1 connection a request should use: the most recently released one on `loop`, else
     /// the most recently released one.
     func idleHTTP1Candidate(preferring loop: LoopID?) -> ConnectionID? {
-        if let loop, let match = idleHTTP1.last(where: { table[$0]?.loop == loop }) { return match }
-        return idleHTTP1.last
-    }
-
-    /// The HTTP/2 connection a new stream should use: on `loop` if one there has room, else the one with
-    /// the most free streams.
-    func http2Candidate(preferring loop: LoopID?) -> ConnectionID? {
+        guard reusableHTTP1Count > 0 else { return nil }
         var best: Connection?
         var bestOnLoop: Connection?
-        for id in http2 {
-            guard let connection = table[id], connection.freeCapacity > 0 else { continue }
-            if best.map({ connection.freeCapacity > $0.freeCapacity }) ?? true { best = connection }
+        for connection in all where connection.role == .http1(reusable: true) {
+            if best.map({ connection.releaseStamp > $0.releaseStamp }) ?? true { best = connection }
             if loop != nil && connection.loop == loop,
-               bestOnLoop.map({ connection.freeCapacity > $0.freeCapacity }) ?? true {
+               bestOnLoop.map({ connection.releaseStamp > $0.releaseStamp }) ?? true {
                 bestOnLoop = connection
             }
         }
         return (bestOnLoop ?? best)?.id
     }
 
-    /// Every established connection with nothing running on it.
-    var idleIDs: [ConnectionID] { table.values.filter(\.isIdle).map(\.id).sorted() }
-
-    private mutating func unindex(_ id: ConnectionID, _ role: Connection.Role) {
-        switch role {
-        case .starting: startingCount -= 1
-        case .http1(let reusable):
-            http1Count -= 1
-            if reusable, let position = idleHTTP1.lastIndex(of: id) { idleHTTP1.remove(at: position) }
-        case .http2(let active):
-            if active { activeHTTP2Count -= 1 }
-            if let position = http2.firstIndex(of: id) { http2.remove(at: position) }
+    /// The HTTP/2 connection a new stream should use: on `loop` if one there has room, else the one with
+    /// the most free streams (the oldest on a tie).
+    func http2Candidate(preferring loop: LoopID?) -> ConnectionID? {
+        guard activeHTTP2Count > 0 else { return nil }
+        func better(_ connection: Connection, than other: Connection?) -> Bool {
+            guard let other else { return true }
+            if connection.freeCapacity != other.freeCapacity { return connection.freeCapacity > other.freeCapacity }
+            return connection.id < other.id
         }
+        var best: Connection?
+        var bestOnLoop: Connection?
+        for connection in all where connection.role == .http2(active: true) && connection.freeCapacity > 0 {
+            if better(connection, than: best) { best = connection }
+            if loop != nil && connection.loop == loop && better(connection, than: bestOnLoop) { bestOnLoop = connection }
+        }
+        return (bestOnLoop ?? best)?.id
     }
 
-    private mutating func index(_ id: ConnectionID, _ role: Connection.Role) {
+    /// Established HTTP/2 connections still accepting streams, oldest first.
+    var activeHTTP2IDs: [ConnectionID] {
+        all.filter { $0.role == .http2(active: true) }.map(\.id).sorted()
+    }
+
+    /// Every established connection with nothing running on it, oldest first.
+    var idleIDs: [ConnectionID] { all.filter(\.isIdle).map(\.id).sorted() }
+
+    private mutating func count(_ role: Connection.Role, by delta: Int) {
         switch role {
-        case .starting: startingCount += 1
+        case .starting: startingCount += delta
         case .http1(let reusable):
-            http1Count += 1
-            if reusable { idleHTTP1.append(id) }
+            http1Count += delta
+            if reusable { reusableHTTP1Count += delta }
         case .http2(let active):
-            if active { activeHTTP2Count += 1 }
-            http2.append(id)
+            if active { activeHTTP2Count += delta }
         }
     }
 }

@@ -38,7 +38,7 @@ extension ConnectionPoolStateMachine {
         var statistics = PoolStatistics()
         statistics.waitingRequests = queue.count
         statistics.isShutDown = lifecycle == .shutDown
-        for connection in connections.table.values {
+        for connection in connections.all {
             if connection.goingAway { statistics.goingAwayConnections += 1 }
             switch connection.state {
             case .starting: statistics.startingConnections += 1

@@ -21,8 +21,9 @@ extension PoolModel {
     }
 
     mutating func cancel(_ id: RequestID) throws(ModelViolation) {
-        let wasWaiting = requests[id] == .waiting
-        record("cancel \(id) (\(String(describing: requests[id])))")
+        let state = requests[id]
+        let wasWaiting = state == .waiting
+        record("cancel \(id) (\(state.map { "\($0)" } ?? "ended"))")
         if wasWaiting { conclude(id, .cancelled) }
         let action = pool.cancelRequest(id)
         let expected: ActionList<ConnectionPoolStateMachine.RequestAction> =

@@ -71,10 +71,12 @@ struct PoolModel {
     var origin: Origin
     var shutdownRequested = false
     var shutdownCompleted = false
+    var tracing = false
     var trace: [String] = []
     var steps = 0
 
-    init(configuration: ConnectionPoolConfiguration, server: Server) {
+    init(configuration: ConnectionPoolConfiguration, server: Server, tracing: Bool = false) {
+        self.tracing = tracing
         pool = ConnectionPoolStateMachine(configuration: configuration)
         self.configuration = pool.configuration
         self.server = server
@@ -93,9 +95,12 @@ struct PoolModel {
         if !condition { throw violation(message()) }
     }
 
-    mutating func record(_ event: String) {
+    /// Adds to the trace of recent events when `tracing` (formatting every event would slow the fuzzer
+    /// tenfold; a failing sequence is replayed with tracing on to explain itself).
+    mutating func record(_ event: @autoclosure () -> String) {
         steps += 1
-        trace.append("[\(steps)] t=\(clock.nanoseconds / 1_000_000)ms \(event)")
+        guard tracing else { return }
+        trace.append("[\(steps)] t=\(clock.nanoseconds / 1_000_000)ms \(event())")
         if trace.count > 60 { trace.removeFirst(trace.count - 40) }
     }
 

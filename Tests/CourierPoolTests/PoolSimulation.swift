@@ -65,9 +65,11 @@ extension PoolModel {
     }
 
     /// Runs one random sequence of `steps` events, then drains the pool; throws on the first violation.
-    static func run(_ choices: inout some ChoiceSource, steps: Int) throws(ModelViolation) -> PoolModel {
+    static func run(
+        _ choices: inout some ChoiceSource, steps: Int, tracing: Bool = false
+    ) throws(ModelViolation) -> PoolModel {
         let (configuration, server) = randomSetup(&choices)
-        var model = PoolModel(configuration: configuration, server: server)
+        var model = PoolModel(configuration: configuration, server: server, tracing: tracing)
         var events = 0
         while events < steps && !choices.isExhausted {
             try model.randomEvent(&choices)
