@@ -219,9 +219,10 @@ public struct ConnectionPoolStateMachine: Sendable {
     }
 
     /// The peer changed SETTINGS_MAX_CONCURRENT_STREAMS on an HTTP/2 connection; waiting requests that now
-    /// fit start at once. Streams beyond a lowered limit finish normally.
+    /// fit start at once. Streams beyond a lowered limit finish normally. Before the connection is reported
+    /// established this is ignored: the limit then comes with `connectionEstablished`.
     public mutating func http2SettingsChanged(_ id: ConnectionID, maximumStreams: Int) -> Action {
-        guard let connection = connections[id] else { return .none }
+        guard let connection = connections[id], !connection.isStarting else { return .none }
         guard case .http2(let open, _) = connection.state else {
             preconditionFailure("SETTINGS for connection \(id), which is not an established HTTP/2 connection")
         }

@@ -104,6 +104,13 @@ import Testing
         #expect(pool.statistics.http2Connections == 1)
     }
 
+    @Test func settingsBeforeTheConnectionIsEstablishedAreIgnored() {
+        var pool = Pool(configuration: .scenario(.http2PriorKnowledge))
+        _ = pool.executeRequest(r(1), preferredLoop: nil, now: at(1))
+        #expect(pool.http2SettingsChanged(c(0), maximumStreams: 100).isEmpty)
+        #expect(pool.connectionEstablished(c(0), protocol: .http2(maximumStreams: 100), now: at(2)).executed == [r(1)])
+    }
+
     @Test func aPeerAnnouncingZeroStreamsLeavesRequestsWaitingUntilSettingsAllowThem() {
         var pool = Pool(configuration: .scenario(.http2PriorKnowledge, http2Connections: 1))
         _ = pool.executeRequest(r(1), preferredLoop: nil, now: at(1))
