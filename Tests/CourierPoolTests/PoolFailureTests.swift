@@ -127,4 +127,16 @@ import Testing
         #expect(pool.connectionGoingAway(c(0)).isEmpty)
         #expect(pool.idleTimeoutFired(c(0), now: at(60)).isEmpty)
     }
+
+    @Test func lateReportsAboutAConnectionClosedWhileStartingAreHarmless() {
+        var pool = Pool(configuration: .scenario(connections: 1))
+        _ = pool.executeRequest(r(1), preferredLoop: nil, now: at(1))
+        // Closed before it was established (should have been a failure): a replacement starts at once.
+        #expect(pool.connectionClosed(c(0), now: at(2)) == Pool.Action(connections: [.create(c(1), on: nil)]))
+        // Late reports about c0: a failure is ignored, an establishment gets the connection closed.
+        #expect(pool.connectionFailed(c(0), error: ConnectRefused(), now: at(3)).isEmpty)
+        #expect(pool.connectionEstablished(c(0), protocol: .http1, now: at(3)) == Pool.Action(connections: [.close(c(0))]))
+        #expect(pool.connectionEstablished(c(1), protocol: .http1, now: at(4)).executed == [r(1)])
+        #expect("\(pool.statistics)" == "waiting 0, starting 0, http1 idle 0 busy 1, http2 0 (streams 0), going away 0")
+    }
 }
