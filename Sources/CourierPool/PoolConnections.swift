@@ -161,16 +161,17 @@ struct PoolConnections: Sendable {
     /// the most recently released one.
     func idleHTTP1Candidate(preferring loop: LoopID?) -> ConnectionID? {
         guard reusableHTTP1Count > 0 else { return nil }
-        var best: Connection?
-        var bestOnLoop: Connection?
-        for connection in all where connection.role == .http1(reusable: true) {
-            if best.map({ connection.releaseStamp > $0.releaseStamp }) ?? true { best = connection }
-            if loop != nil && connection.loop == loop,
-               bestOnLoop.map({ connection.releaseStamp > $0.releaseStamp }) ?? true {
-                bestOnLoop = connection
+        var best = -1
+        var bestOnLoop = -1
+        for index in all.indices where all[index].role == .http1(reusable: true) {
+            let stamp = all[index].releaseStamp
+            if best < 0 || stamp > all[best].releaseStamp { best = index }
+            if loop != nil && all[index].loop == loop && (bestOnLoop < 0 || stamp > all[bestOnLoop].releaseStamp) {
+                bestOnLoop = index
             }
         }
-        return (bestOnLoop ?? best)?.id
+        let chosen = bestOnLoop >= 0 ? bestOnLoop : best
+        return chosen >= 0 ? all[chosen].id : nil
     }
 
     /// The HTTP/2 connection a new stream should use: on `loop` if one there has room, else the one with
