@@ -100,7 +100,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "CourierPoolTests", dependencies: ["CourierPool", "CourierTestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "CourierTests", dependencies: ["Courier", "CourierTestServer", "CourierTestSupport"],
+        .testTarget(name: "CourierTests", dependencies: ["Courier", "CourierTLS", "CourierTestServer", "CourierTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "CourierResilienceTests",
                     dependencies: ["CourierResilience", "Courier", "CourierTestServer", "CourierTestSupport"],

@@ -6,7 +6,7 @@ public struct PoolError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Value: Hashable, Sendable {
-            case tooManyPendingRequests, acquireTimeout, shutdown, connectFailed
+            case tooManyPendingRequests, acquireTimeout, shutdown, connectFailed, cancelled
         }
         fileprivate let value: Value
 
@@ -18,6 +18,8 @@ public struct PoolError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let shutdown = Code(value: .shutdown)
         /// Connecting to the origin failed and no other connection could take the request.
         public static let connectFailed = Code(value: .connectFailed)
+        /// The waiting request's task was cancelled (reported by the driver, never by the state machine).
+        public static let cancelled = Code(value: .cancelled)
 
         public var description: String { "\(value)" }
     }
@@ -37,6 +39,8 @@ public struct PoolError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let tooManyPendingRequests = PoolError(.tooManyPendingRequests, underlying: nil)
     /// The pool was shut down before the request got a connection.
     public static let shutdown = PoolError(.shutdown, underlying: nil)
+    /// The waiting request was cancelled by its caller.
+    public static let cancelled = PoolError(.cancelled, underlying: nil)
 
     /// The request waited too long; `lastConnectError` is the most recent connection failure, if any.
     public static func acquireTimeout(lastConnectError: (any Error & Sendable)? = nil) -> PoolError {
