@@ -21,6 +21,10 @@ extension HTTPClient {
         public var resolver: any Resolver = SystemResolver.shared
         /// TCP keep-alive probes on idle connections (nil = off).
         public var tcpKeepAlive: Duration? = nil
+        /// Middleware around every request, outermost first.
+        public var middleware: [any HTTPClientMiddleware] = []
+        /// The bottom of the chain: the network, or a mock.
+        public var transport: HTTPClient.Transport = .network
 
         /// The defaults.
         public init() {}

@@ -77,9 +77,43 @@ public final class HTTPClient: Sendable {
     public func execute(
         _ request: HTTPRequest, body: HTTPClientRequestBody? = nil, timeout: Duration? = nil
     ) async throws(HTTPClientError) -> HTTPClientResponse {
+        try await execute(HTTPClientRequest(head: request, body: body, timeout: timeout))
+    }
+
+    /// Sends a request through the middleware chain and the transport.
+    public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+        let middleware = configuration.middleware
+        if middleware.isEmpty { return try await bottom(request) }
+        return try await Self.chain(middleware[...], bottom: HTTPClientNext { [self] (request) async throws(HTTPClientError) in
+            try await bottom(request)
+        })(request)
+    }
+
+    private static func chain(_ middleware: ArraySlice<any HTTPClientMiddleware>, bottom: HTTPClientNext) -> HTTPClientNext {
+        guard let first = middleware.first else { return bottom }
+        let rest = chain(middleware.dropFirst(), bottom: bottom)
+        return HTTPClientNext { (request) async throws(HTTPClientError) in try await first.execute(request, next: rest) }
+    }
+
+    private func bottom(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+        switch configuration.transport {
+        case .network: return try await send(request)
+        case .mock(let answer):
+            do {
+                return try await answer(request)
+            } catch {
+                throw HTTPClientError(mapping: error)
+            }
+        }
+    }
+
+    /// The network executor: a pooled connection, the exchange, and the retries that cannot duplicate effects.
+    private func send(_ clientRequest: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+        let request = clientRequest.head
+        let body = clientRequest.body
         let origin = try Self.origin(of: request)
         if origin.scheme == .https, let tlsFailure { throw tlsFailure }
-        let deadline = (timeout ?? configuration.timeouts.total).map { SystemClock.now() + $0 }
+        let deadline = (clientRequest.timeout ?? configuration.timeouts.total).map { SystemClock.now() + $0 }
         var attempt = 0
         while true {
             attempt += 1
@@ -97,7 +131,7 @@ public final class HTTPClient: Sendable {
                                                   expectContinueTimeout: configuration.timeouts.expectContinue)
                     .run(on: connection, pool: pool)
             } catch {
-                if attempt < 3, Self.canRetry(request, body: body, after: error) { continue }
+                if attempt < 3, Self.canRetry(clientRequest, after: error) { continue }
                 throw HTTPClientError(transport: error)
             }
         }
@@ -105,10 +139,10 @@ public final class HTTPClient: Sendable {
 
     /// Retries the pool cannot make itself but that cannot duplicate a side effect: the request never reached
     /// the server's application, or an idempotent request met a reused connection the server had closed.
-    static func canRetry(_ request: HTTPRequest, body: HTTPClientRequestBody?, after error: TransportError) -> Bool {
-        guard body?.isReplayable ?? true else { return false }
+    static func canRetry(_ request: HTTPClientRequest, after error: TransportError) -> Bool {
+        guard request.body?.isReplayable ?? true else { return false }
         if error.requestNotProcessed { return true }
-        return error.staleConnection && request.method.isIdempotent
+        return error.staleConnection && (request.head.method.isIdempotent || request.options.retryableDespiteMethod)
     }
 
     /// The origin a request goes to, from its scheme and authority.
