@@ -25,7 +25,10 @@ public final class EventLoop: @unchecked Sendable {
     /// `execute(_:)`, whose closure parameter is `@Sendable`, or wrap an `UnownedJob`; closures that are not
     /// Sendable enter only `localQueue`, which the loop thread alone touches.
     enum Work: @unchecked Sendable {
+        /// A task's job that prefers this loop as its task executor (nonisolated code).
         case job(UnownedJob)
+        /// A job isolated to an actor whose executor is `serialExecutor`.
+        case serialJob(UnownedJob)
         case closure(() -> Void)
     }
 
@@ -38,6 +41,9 @@ public final class EventLoop: @unchecked Sendable {
     private let selector: Selector
     /// A readable name, e.g. `courier-loop-0`.
     public let name: String
+    /// This loop as the serial executor of actors (`nonisolated var unownedExecutor: UnownedSerialExecutor {
+    /// loop.serialExecutor.asUnownedSerialExecutor() }`): their methods run on the loop thread.
+    public let serialExecutor: EventLoopSerialExecutor
     private var thread = pthread_t()
 
     // MARK: loop thread only
@@ -58,6 +64,8 @@ public final class EventLoop: @unchecked Sendable {
     public init(name: String = "courier-loop") throws(ReactorError) {
         self.name = name
         selector = try Selector()
+        serialExecutor = EventLoopSerialExecutor()
+        serialExecutor.loop = self
         let box = Unmanaged.passRetained(self)
         let status = courier_thread_create(&thread, 0, { context in
             let loop = Unmanaged<EventLoop>.fromOpaque(context!).takeRetainedValue()
@@ -272,7 +280,11 @@ public final class EventLoop: @unchecked Sendable {
     private func perform(_ work: Work) {
         switch work {
         case .job(let job):
-            job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+            // Run as "generic executor + this task executor": nonisolated async code, and continuations
+            // resumed here, then continue inline instead of hopping through the queue again.
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        case .serialJob(let job):
+            job.runSynchronously(isolatedTo: serialExecutor.asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
         case .closure(let body):
             body()
         }

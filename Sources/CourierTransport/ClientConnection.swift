@@ -33,6 +33,8 @@ public protocol ClientConnection: AnyObject, Sendable {
     var delegate: (any ClientConnectionDelegate)? { get set }
     /// Whether a new exchange can start now.
     var isAvailable: Bool { get }
+    /// How many exchanges may run at once (1 on HTTP/1.1; the peer's stream limit on HTTP/2).
+    var maximumConcurrentStreams: Int { get }
     /// Starts an exchange: writes the head, and `inlineBody` (the whole body, when known in advance) with it.
     /// With `inlineBody` nil and a body length other than `.none`, the caller sends the body through the
     /// exchange and finishes it.

@@ -25,6 +25,7 @@ public final class ClientExchange: @unchecked Sendable {
     private var writeWaiter: UnsafeContinuation<Result<Void, TransportError>, Never>?
     private var continueWaiter: UnsafeContinuation<Result<Bool, TransportError>, Never>?
     private var continueSignal: Bool?
+    private var writerMayContinue = true
     /// The first failure; every later operation reports it.
     public private(set) var failure: TransportError?
     /// Whether any byte of the response arrived (an error before that may mean the request was never seen).
@@ -33,6 +34,11 @@ public final class ClientExchange: @unchecked Sendable {
     public private(set) var requestSent = false
     /// Interim (1xx) responses seen, for observers.
     public private(set) var informationalResponses: [HTTPResponse] = []
+    private var deadlineTimer: ScheduledTask?
+    private var finished = false
+    /// Whether the response ended successfully, body included. A server may answer before the request body
+    /// was sent (an early error, say); the sender should stop then: further body bytes are discarded.
+    public var isComplete: Bool { finished }
 
     init(loop: EventLoop, method: HTTPRequest.Method, driver: any ExchangeDriver, body: BodyStream) {
         self.loop = loop
@@ -56,7 +62,16 @@ public final class ClientExchange: @unchecked Sendable {
             throw error
         }
         if mayContinue { return }
-        let result = await withUnsafeContinuation { writeWaiter = $0 }
+        writerMayContinue = false
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Void, TransportError>, Never>) in
+            if let failure {
+                continuation.resume(returning: .failure(failure))
+            } else if writerMayContinue {
+                continuation.resume(returning: .success(()))
+            } else {
+                writeWaiter = continuation
+            }
+        }
         try result.get()
     }
 
@@ -80,7 +95,15 @@ public final class ClientExchange: @unchecked Sendable {
         if let failure { throw failure }
         if let continueSignal { return continueSignal }
         let timer = loop.scheduleLocal(at: SystemClock.now() + timeout) { [weak self] in self?.signalContinue(true) }
-        let result = await withUnsafeContinuation { continueWaiter = $0 }
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Bool, TransportError>, Never>) in
+            if let failure {
+                continuation.resume(returning: .failure(failure))
+            } else if let continueSignal {
+                continuation.resume(returning: .success(continueSignal))
+            } else {
+                continueWaiter = continuation
+            }
+        }
         timer.cancel()
         return try result.get()
     }
@@ -89,14 +112,28 @@ public final class ClientExchange: @unchecked Sendable {
     public func response() async throws(TransportError) -> HTTPResponse {
         loop.assertInEventLoop()
         if let head { return try head.get() }
-        let result = await withUnsafeContinuation { headWaiter = $0 }
+        // The state is checked again inside: the continuation's closure may run after other loop work.
+        let result = await withUnsafeContinuation { continuation in
+            if let head { continuation.resume(returning: head) } else { headWaiter = continuation }
+        }
         return try result.get()
+    }
+
+    /// Fails the exchange with `error` at `deadline` unless it finished before (response body included).
+    public func armDeadline(_ deadline: Timestamp, error: TransportError) {
+        loop.assertInEventLoop()
+        guard !finished, failure == nil else { return }
+        deadlineTimer?.cancel()
+        deadlineTimer = loop.scheduleLocal(at: deadline) { [weak self] in
+            self?.deadlineTimer = nil
+            self?.cancel(error)
+        }
     }
 
     /// Abandons the exchange: HTTP/2 resets the stream, HTTP/1.1 closes the connection.
     public func cancel(_ error: TransportError = TransportError(.cancelled, "the request was cancelled")) {
         loop.assertInEventLoop()
-        guard failure == nil else { return }
+        guard failure == nil, !finished else { return }
         driver.exchange(self, cancelWith: error)
         fail(error)
     }
@@ -104,6 +141,15 @@ public final class ClientExchange: @unchecked Sendable {
     // MARK: - The driver's side
 
     func markRequestSent() { requestSent = true }
+
+    /// The response ended successfully (body included): drops the deadline.
+    func completed() {
+        finished = true
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        resumeWriter()
+        signalContinue(false)
+    }
 
     func receivedInformational(_ response: HTTPResponse) {
         responseStarted = true
@@ -124,6 +170,7 @@ public final class ClientExchange: @unchecked Sendable {
 
     /// The driver can take more body bytes.
     func resumeWriter() {
+        writerMayContinue = true
         guard let waiter = writeWaiter else { return }
         writeWaiter = nil
         waiter.resume(returning: .success(()))
@@ -131,6 +178,8 @@ public final class ClientExchange: @unchecked Sendable {
 
     /// Fails everything still pending (head, writer, body) with `error`; the first failure wins.
     func fail(_ error: TransportError) {
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
         if failure == nil { failure = error }
         let error = failure!
         if head == nil {

@@ -64,6 +64,7 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
     }
 
     public var isAvailable: Bool { current == nil && !closed && !draining }
+    public var maximumConcurrentStreams: Int { 1 }
 
     public func startExchange(_ request: HTTPRequest, bodyLength: RequestBodyLength, inlineBody: ByteBuffer?,
                               expectContinue: Bool) throws(TransportError) -> ClientExchange {
@@ -177,14 +178,15 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
     private func finishExchangeIfDone() {
         guard let exchange = current, responseDone else { return }
         guard requestDone else {
-            // The server answered before the request body was sent: stop sending, never reuse.
-            keepAlive = false
-            exchange.fail(TransportError(.connectionClosed, "the server responded before the request body was sent"))
+            // The server answered before the request body was sent (RFC 9112 §9.3 lets it): the response
+            // stands, the rest of the body is dropped, and the connection, mid-request, is not reused.
             current = nil
+            exchange.completed()
             stream.close(error: nil)
             return
         }
         current = nil
+        exchange.completed()
         completedExchanges += 1
         readTimer?.cancel()
         readTimer = nil
@@ -305,6 +307,7 @@ extension HTTP1ClientConnection: ByteStreamHandler {
 
 extension HTTP1ClientConnection: ExchangeDriver {
     func exchange(_ exchange: ClientExchange, sendBody chunk: ByteBuffer) throws(TransportError) -> Bool {
+        if exchange.isComplete { return true }
         guard current === exchange, !closed else {
             throw exchange.failure ?? TransportError(.connectionClosed, "the connection closed")
         }
@@ -323,6 +326,7 @@ extension HTTP1ClientConnection: ExchangeDriver {
     }
 
     func exchange(_ exchange: ClientExchange, endWithTrailers trailers: HTTPFields?) throws(TransportError) {
+        if exchange.isComplete { return }
         guard current === exchange, !closed else {
             throw exchange.failure ?? TransportError(.connectionClosed, "the connection closed")
         }

@@ -8,7 +8,7 @@ actor LoopBoundCounter {
     let loop: EventLoop
     var count = 0
     init(loop: EventLoop) { self.loop = loop }
-    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.serialExecutor.asUnownedSerialExecutor() }
     func increment() -> Bool {
         count += 1
         return loop.inEventLoop

@@ -1,0 +1,1 @@
+../../../Tests/CourierPoolTests/PoolModel.swift

@@ -1,0 +1,222 @@
+import CourierCore
+import CourierReactor
+import CourierTLS
+import CourierTransport
+import CourierPool
+import Synchronization
+
+/// An HTTP/1.1 and HTTP/2 client. Create one per application (or use `HTTPClient.shared`) and share it: it
+/// keeps pools of connections per origin. Requests and responses are swift-http-types values; bodies stream.
+///
+/// Requests run on the event loop of the connection that carries them: a caller already on that loop pays no
+/// thread hop. Call `shutdown()` when done with a client you created.
+public final class HTTPClient: Sendable {
+    /// The configuration this client was created with.
+    public let configuration: Configuration
+    /// The loops connections run on.
+    public let eventLoopGroup: EventLoopGroup
+    let pools: ConnectionPools
+    let transport: ClientConnectionFactory
+    private let tlsFailure: HTTPClientError?
+
+    /// A process-wide client with the default configuration on the shared loops; never shut down.
+    public static let shared = HTTPClient()
+
+    /// Creates a client. A TLS configuration that cannot be loaded (a missing CA file, say) makes every
+    /// `https` request fail with `tlsFailed` explaining why.
+    public init(configuration: Configuration = Configuration(), eventLoopGroup: EventLoopGroup = .shared) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        var tls = configuration.tls
+        tls.applicationProtocols = ClientConnectionFactory.applicationProtocols(for: configuration.httpVersion)
+        tls.handshakeTimeout = configuration.timeouts.tlsHandshake
+        var context: TLSClientContext?
+        var failure: HTTPClientError?
+        do {
+            context = try TLSClientContext(configuration: tls, sessionCache: TLSSessionCache())
+        } catch {
+            failure = HTTPClientError(.tlsFailed, "the TLS configuration cannot be used: \(error)", underlying: error)
+        }
+        tlsFailure = failure
+        var socket = SocketOptions()
+        socket.keepAliveIdle = configuration.tcpKeepAlive
+        var http1 = HTTP1ConnectionConfiguration()
+        http1.limits.maxHeadSize = configuration.limits.maximumResponseHeaderBytes
+        http1.limits.maxFieldCount = configuration.limits.maximumResponseHeaderCount
+        http1.readTimeout = configuration.timeouts.read
+        http1.responseBufferHighWatermark = configuration.limits.responseBufferSize
+        transport = ClientConnectionFactory(
+            connectTimeout: configuration.timeouts.connect, socketOptions: socket, resolver: configuration.resolver,
+            versionPolicy: configuration.httpVersion, tls: context, tlsHandshakeTimeout: configuration.timeouts.tlsHandshake,
+            http1: http1)
+        var pool = ConnectionPoolConfiguration()
+        pool.maximumConnectionsPerOrigin = configuration.pool.maximumConnectionsPerHost
+        pool.maximumHTTP2ConnectionsPerOrigin = configuration.pool.maximumHTTP2ConnectionsPerHost
+        pool.maximumPendingRequests = configuration.pool.maximumPendingRequests
+        pool.acquireTimeout = configuration.timeouts.poolAcquire
+        pool.idleTimeout = configuration.pool.idleTimeout
+        pool.maximumConnectionAge = configuration.pool.maximumConnectionAge
+        switch configuration.httpVersion {
+        case .automatic: pool.preferredProtocol = .automatic
+        case .http1Only: pool.preferredProtocol = .http1Only
+        case .http2PriorKnowledge: pool.preferredProtocol = .http2PriorKnowledge
+        }
+        pools = ConnectionPools(configuration: pool, factory: transport, group: eventLoopGroup)
+        if let warning = context?.securityWarning { Self.warn(warning) }
+    }
+
+    /// Fails requests waiting for a connection, closes idle connections, and closes busy ones when their
+    /// exchanges end. Requests made afterwards fail with `shutdown`.
+    public func shutdown() async {
+        await pools.shutdown()
+    }
+
+    /// Sends `request` (scheme and authority name the origin) with `body`, and returns the response once its
+    /// head arrived; the body streams after. `timeout` bounds the whole exchange, body included (it overrides
+    /// the configuration's total timeout). Cancelling the calling task cancels the request.
+    public func execute(
+        _ request: HTTPRequest, body: HTTPClientRequestBody? = nil, timeout: Duration? = nil
+    ) async throws(HTTPClientError) -> HTTPClientResponse {
+        try await execute(HTTPClientRequest(head: request, body: body, timeout: timeout))
+    }
+
+    /// Sends a request through the middleware chain and the transport.
+    public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+        let middleware = configuration.middleware
+        if middleware.isEmpty { return try await bottom(request) }
+        return try await Self.chain(middleware[...], bottom: HTTPClientNext { [self] (request) async throws(HTTPClientError) in
+            try await bottom(request)
+        })(request)
+    }
+
+    private static func chain(_ middleware: ArraySlice<any HTTPClientMiddleware>, bottom: HTTPClientNext) -> HTTPClientNext {
+        guard let first = middleware.first else { return bottom }
+        let rest = chain(middleware.dropFirst(), bottom: bottom)
+        return HTTPClientNext { (request) async throws(HTTPClientError) in try await first.execute(request, next: rest) }
+    }
+
+    private func bottom(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+        switch configuration.transport {
+        case .network: return try await send(request)
+        case .mock(let answer):
+            do {
+                return try await answer(request)
+            } catch {
+                throw HTTPClientError(mapping: error)
+            }
+        }
+    }
+
+    /// The network executor: a pooled connection, the exchange, and the retries that cannot duplicate effects.
+    private func send(_ clientRequest: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+        let request = clientRequest.head
+        let body = clientRequest.body
+        let origin = try Self.origin(of: request)
+        if origin.scheme == .https, let tlsFailure { throw tlsFailure }
+        let deadline = (clientRequest.timeout ?? configuration.timeouts.total).map { SystemClock.now() + $0 }
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard let pool = pools.pool(for: origin) else {
+                throw HTTPClientError(.shutdown, "the client was shut down")
+            }
+            let connection: any ClientConnection
+            do {
+                connection = try await pool.acquire(preferredLoop: EventLoop.current)
+            } catch {
+                throw HTTPClientError(pool: error, origin: origin)
+            }
+            do {
+                return try await RequestExecution(request: request, body: body, deadline: deadline,
+                                                  expectContinueTimeout: configuration.timeouts.expectContinue)
+                    .run(on: connection, pool: pool)
+            } catch {
+                if attempt < 3, Self.canRetry(clientRequest, after: error) { continue }
+                throw HTTPClientError(transport: error)
+            }
+        }
+    }
+
+    /// Retries the pool cannot make itself but that cannot duplicate a side effect: the request never reached
+    /// the server's application, or an idempotent request met a reused connection the server had closed.
+    static func canRetry(_ request: HTTPClientRequest, after error: TransportError) -> Bool {
+        guard request.body?.isReplayable ?? true else { return false }
+        if error.requestNotProcessed { return true }
+        return error.staleConnection && (request.head.method.isIdempotent || request.options.retryableDespiteMethod)
+    }
+
+    /// The origin a request goes to, from its scheme and authority.
+    static func origin(of request: HTTPRequest) throws(HTTPClientError) -> Origin {
+        guard let schemeText = request.scheme?.lowercased(), let scheme = Origin.Scheme(rawValue: schemeText) else {
+            throw HTTPClientError(.invalidRequest, "the request's scheme must be http or https, not \(request.scheme ?? "none")")
+        }
+        guard let authority = request.authority, !authority.isEmpty else {
+            throw HTTPClientError(.invalidRequest, "the request has no authority (host)")
+        }
+        let (host, port) = try Self.splitAuthority(authority)
+        return Origin(scheme: scheme, host: host, port: port)
+    }
+
+    static func splitAuthority(_ authority: String) throws(HTTPClientError) -> (host: String, port: Int?) {
+        var hostPart = Substring(authority)
+        if let at = hostPart.lastIndex(of: "@") { hostPart = hostPart[hostPart.index(after: at)...] }
+        var portText: Substring?
+        if hostPart.hasPrefix("[") {
+            guard let close = hostPart.firstIndex(of: "]") else {
+                throw HTTPClientError(.invalidRequest, "unterminated IPv6 literal in \(authority)")
+            }
+            let rest = hostPart[hostPart.index(after: close)...]
+            if rest.hasPrefix(":") { portText = rest.dropFirst() } else if !rest.isEmpty {
+                throw HTTPClientError(.invalidRequest, "unexpected text after the IPv6 literal in \(authority)")
+            }
+            hostPart = hostPart[hostPart.index(after: hostPart.startIndex)..<close]
+        } else if let colon = hostPart.lastIndex(of: ":") {
+            portText = hostPart[hostPart.index(after: colon)...]
+            hostPart = hostPart[..<colon]
+        }
+        guard !hostPart.isEmpty, !hostPart.contains(where: { $0 == "/" || $0 == " " || $0 == "\r" || $0 == "\n" }) else {
+            throw HTTPClientError(.invalidRequest, "invalid host in \(authority)")
+        }
+        guard let portText, !portText.isEmpty else { return (String(hostPart), nil) }
+        guard let port = Int(portText), (1...65535).contains(port) else {
+            throw HTTPClientError(.invalidRequest, "invalid port in \(authority)")
+        }
+        return (String(hostPart), port)
+    }
+
+    private static func warn(_ message: String) {
+        HTTPClientLogging.logger.warning("\(message)")
+    }
+}
+
+extension HTTPRequest.Method {
+    /// GET, HEAD, OPTIONS, TRACE, PUT and DELETE (RFC 9110 §9.2.2): sending one twice has the effect of once.
+    public var isIdempotent: Bool {
+        switch self {
+        case .get, .head, .options, .trace, .put, .delete: true
+        default: false
+        }
+    }
+}
+
+extension HTTPClientError {
+    init(pool error: PoolError, origin: Origin) {
+        switch error.code {
+        case .tooManyPendingRequests:
+            self.init(.limitExceeded, "too many requests are waiting for a connection to \(origin)", underlying: error, isSafeToRetry: true)
+        case .acquireTimeout:
+            self.init(.poolAcquireTimeout, "no connection to \(origin) became available in time", underlying: error, isSafeToRetry: true)
+        case .shutdown:
+            self.init(.shutdown, "the client was shut down", underlying: error, isSafeToRetry: true)
+        case .cancelled:
+            self.init(.cancelled, "the request was cancelled while waiting for a connection", underlying: error, isSafeToRetry: true)
+        default:
+            if let transport = error.underlying as? TransportError {
+                let mapped = HTTPClientError(transport: transport)
+                self.init(mapped.code, mapped.message, underlying: mapped.underlying, isSafeToRetry: true)
+            } else {
+                self.init(.connectFailed, "cannot connect to \(origin): \(error)", underlying: error, isSafeToRetry: true)
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import CourierCore
+import CourierReactor
+import CourierTransport
+import CourierPool
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One attempt of a request on one connection: start the exchange on the connection's loop, send the body,
+/// await the head. Runs as the request's task with the loop as its executor, so every step between the task
+/// and the connection driver is a plain call on one thread.
+struct RequestExecution: Sendable {
+    let request: HTTPRequest
+    let body: HTTPClientRequestBody?
+    let deadline: Timestamp?
+    let expectContinueTimeout: Duration
+
+    func run(on connection: any ClientConnection, pool: OriginPool) async throws(TransportError) -> HTTPClientResponse {
+        let loop = connection.loop
+        if loop.inEventLoop { return try await exchange(on: connection, pool: pool) }
+        let result: Result<HTTPClientResponse, TransportError> = await withTaskExecutorPreference(loop) {
+            do throws(TransportError) {
+                return .success(try await exchange(on: connection, pool: pool))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private func exchange(on connection: any ClientConnection, pool: OriginPool) async throws(TransportError) -> HTTPClientResponse {
+        if Task.isCancelled {
+            pool.releaseUnused(connection)
+            throw TransportError(.cancelled, "the request was cancelled", requestNotProcessed: true)
+        }
+        var head = request
+        var expectContinue = false
+        if let expect = head.headerFields[.expect] {
+            head.headerFields[.expect] = nil
+            expectContinue = expect.lowercased() == "100-continue" && body != nil
+        }
+        let length: RequestBodyLength
+        var inline: ByteBuffer?
+        switch body?.storage {
+        case nil:
+            length = request.method == .post || request.method == .put ? .known(0) : .none
+        case .bytes(let buffer)?:
+            length = .known(buffer.readableBytes)
+            if !expectContinue { inline = buffer }
+        case .file(_, let size, _)?:
+            length = .known(size)
+        case .stream(let size, _)?:
+            length = size.map { .known($0) } ?? .unknown
+        }
+        if case .known(0) = length, inline == nil, !expectContinue { inline = ByteBuffer(capacity: 0) }
+        let exchange: ClientExchange
+        do {
+            exchange = try connection.startExchange(head, bodyLength: length, inlineBody: inline, expectContinue: expectContinue)
+        } catch {
+            if error.code == .invalidRequest { pool.releaseUnused(connection) }
+            throw error
+        }
+        if let deadline {
+            exchange.armDeadline(deadline, error: TransportError(.readTimeout, "the request's deadline passed"))
+        }
+        let version = connection.protocolVersion
+        return try await withTaskCancellationHandlerTyped { () async throws(TransportError) -> HTTPClientResponse in
+            if inline == nil, let body {
+                var send = true
+                if expectContinue { send = try await exchange.waitForContinue(timeout: expectContinueTimeout) }
+                if send && !exchange.isComplete {
+                    try await sendBody(body, through: exchange)
+                    try exchange.finishBody()
+                }
+            }
+            let response = try await exchange.response()
+            let responseBody: HTTPClientResponse.Body =
+                request.method == .head ? .empty : HTTPClientResponse.Body(stream: exchange.body)
+            return HTTPClientResponse(head: response, version: version, body: responseBody)
+        } onCancel: {
+            let loop = exchange.loop
+            loop.execute { exchange.cancel() }
+        }
+    }
+
+    private func sendBody(_ body: HTTPClientRequestBody, through exchange: ClientExchange) async throws(TransportError) {
+        switch body.storage {
+        case .bytes(let buffer):
+            try await exchange.writeBody(buffer)
+        case .file(let path, let size, let chunkSize):
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                let error = TransportError(.invalidRequest, "cannot open \(path) (errno \(errno))")
+                exchange.cancel(error)
+                throw error
+            }
+            defer { close(fd) }
+            var remaining = size
+            while remaining > 0 && !exchange.isComplete {
+                var chunk = ByteBuffer(capacity: min(chunkSize, remaining))
+                let count = chunk.writeWithUnsafeMutableBytes(minimumWritableBytes: min(chunkSize, remaining)) { region in
+                    max(0, read(fd, region.baseAddress, min(region.count, remaining)))
+                }
+                guard count > 0 else {
+                    let error = TransportError(.invalidRequest, "\(path) ended before its \(size) bytes were read")
+                    exchange.cancel(error)
+                    throw error
+                }
+                remaining -= count
+                try await exchange.writeBody(chunk)
+            }
+        case .stream(_, let make):
+            do {
+                for try await chunk in make() {
+                    if exchange.isComplete { break }
+                    try await exchange.writeBody(chunk)
+                }
+            } catch let error as TransportError {
+                throw error
+            } catch {
+                let failure = TransportError(.invalidRequest, "the request body sequence failed: \(error)")
+                exchange.cancel(failure)
+                throw failure
+            }
+        }
+    }
+}
+
+/// `withTaskCancellationHandler` for an operation with a typed error.
+func withTaskCancellationHandlerTyped<T: Sendable>(
+    _ operation: () async throws(TransportError) -> T, onCancel: @Sendable () -> Void
+) async throws(TransportError) -> T {
+    let result: Result<T, TransportError> = await withTaskCancellationHandler {
+        do throws(TransportError) {
+            return .success(try await operation())
+        } catch {
+            return .failure(error)
+        }
+    } onCancel: {
+        onCancel()
+    }
+    return try result.get()
+}

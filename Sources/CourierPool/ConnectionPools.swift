@@ -1,0 +1,38 @@
+import CourierCore
+import CourierReactor
+import CourierTransport
+import Synchronization
+
+/// A client's pools, one per origin, created on first use.
+public final class ConnectionPools: Sendable {
+    private let pools = Mutex<[Origin: OriginPool]>([:])
+    private let configuration: ConnectionPoolConfiguration
+    private let factory: ClientConnectionFactory
+    private let group: EventLoopGroup
+    private let isShutDown = Atomic<Bool>(false)
+
+    /// Creates an empty set of pools sharing one configuration, connection factory and loops.
+    public init(configuration: ConnectionPoolConfiguration, factory: ClientConnectionFactory, group: EventLoopGroup) {
+        self.configuration = configuration
+        self.factory = factory
+        self.group = group
+    }
+
+    /// The pool for `origin`, or nil after shutdown.
+    public func pool(for origin: Origin) -> OriginPool? {
+        guard !isShutDown.load(ordering: .acquiring) else { return nil }
+        return pools.withLock { pools in
+            if let pool = pools[origin] { return pool }
+            let pool = OriginPool(origin: origin, configuration: configuration, factory: factory, group: group)
+            pools[origin] = pool
+            return pool
+        }
+    }
+
+    /// Shuts every pool down: waiting requests fail, connections close once their exchanges finish.
+    public func shutdown() async {
+        isShutDown.store(true, ordering: .releasing)
+        let all = pools.withLock { Array($0.values) }
+        for pool in all { await pool.shutdown() }
+    }
+}

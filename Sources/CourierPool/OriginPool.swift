@@ -1,0 +1,255 @@
+import CourierCore
+import CourierReactor
+import CourierTransport
+import Synchronization
+
+/// The connections to one origin: applies `ConnectionPoolStateMachine`'s actions (open, hand out, time out,
+/// close connections) and hands connections to waiting requests.
+///
+/// Theory of operation. All pool state lives in one mutex (the state machine, the connections by id, the
+/// waiting requests' continuations and the timers). Every event — a request arriving, a connection becoming
+/// ready or idle or closing, a timer — takes the lock, feeds the machine, takes out what must be resumed or
+/// started, and leaves the lock before doing it, so no continuation is resumed and no connection is touched
+/// under the lock (AsyncHTTPClient's discipline). A request whose connection is idle is answered without
+/// suspending. Connections report back as their delegate, on their own loops.
+public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
+    // Sendable proof: the only mutable state is inside `state` (a Mutex); the other stored properties are
+    // immutable Sendable values.
+
+    /// What a waiting request is resumed with.
+    typealias Waiter = UnsafeContinuation<Result<any ClientConnection, PoolError>, Never>
+
+    private struct State {
+        var machine: ConnectionPoolStateMachine
+        var connections: [ConnectionID: any ClientConnection] = [:]
+        var ids: [ObjectIdentifier: ConnectionID] = [:]
+        var waiters: [RequestID: Waiter] = [:]
+        var acquireTimers: [RequestID: ScheduledTask] = [:]
+        var idleTimers: [ConnectionID: ScheduledTask] = [:]
+        var backoffTimer: ScheduledTask?
+        var nextRequest: UInt64 = 1
+        var shutdownWaiters: [UnsafeContinuation<Void, Never>] = []
+        var shutdownComplete = false
+    }
+
+    /// The origin this pool serves.
+    public let origin: Origin
+    private let factory: ClientConnectionFactory
+    private let group: EventLoopGroup
+    private let clock: any MonotonicClock
+    private let state: Mutex<State>
+
+    /// Creates an empty pool; connections open on demand.
+    public init(origin: Origin, configuration: ConnectionPoolConfiguration, factory: ClientConnectionFactory,
+                group: EventLoopGroup, clock: any MonotonicClock = SystemClock()) {
+        self.origin = origin
+        self.factory = factory
+        self.group = group
+        self.clock = clock
+        state = Mutex(State(machine: ConnectionPoolStateMachine(configuration: configuration)))
+    }
+
+    // MARK: - Requests
+
+    /// A connection ready for one exchange (HTTP/1.1) or one more stream (HTTP/2), preferably on `loop`.
+    /// Report the end through the connection's delegate events (the exchange does that), or call
+    /// `releaseUnused(_:)` if no exchange was started on it.
+    public func acquire(preferredLoop loop: EventLoop?) async throws(PoolError) -> any ClientConnection {
+        let loopID = loop.flatMap(loopID(of:))
+        let requestID = state.withLock { state -> RequestID in
+            defer { state.nextRequest += 1 }
+            return RequestID(state.nextRequest)
+        }
+        let result: Result<any ClientConnection, PoolError> = await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: Waiter) in
+                let now = clock.now()
+                let work = state.withLock { state -> Work in
+                    state.waiters[requestID] = continuation
+                    return takeWork(state.machine.executeRequest(requestID, preferredLoop: loopID, now: now), &state)
+                }
+                perform(work)
+            }
+        } onCancel: {
+            let work = state.withLock { state -> Work in
+                var work = takeWork(state.machine.cancelRequest(requestID), &state)
+                if let waiter = state.waiters.removeValue(forKey: requestID) {
+                    work.resumes.append((waiter, .failure(PoolError.cancelled)))
+                }
+                return work
+            }
+            perform(work)
+        }
+        return try result.get()
+    }
+
+    /// Returns a connection on which no exchange was started (the request failed before sending anything).
+    public func releaseUnused(_ connection: any ClientConnection) {
+        event(connection) { machine, id, now in machine.requestFinished(on: id, reusable: true, now: now) }
+    }
+
+    /// Fails waiting requests, closes idle connections and, once the busy ones finish, the rest.
+    public func shutdown() async {
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+            let work = state.withLock { state -> Work in
+                if state.shutdownComplete {
+                    var work = Work()
+                    work.shutdownResumes.append(continuation)
+                    return work
+                }
+                state.shutdownWaiters.append(continuation)
+                return takeWork(state.machine.shutdown(), &state)
+            }
+            perform(work)
+        }
+    }
+
+    // MARK: - Connection events (ClientConnectionDelegate, on the connection's loop)
+
+    public func connection(_ connection: any ClientConnection, finishedExchangeReusable reusable: Bool) {
+        event(connection) { machine, id, now in machine.requestFinished(on: id, reusable: reusable, now: now) }
+    }
+
+    public func connection(_ connection: any ClientConnection, maximumStreamsChanged maximum: Int) {
+        event(connection) { machine, id, _ in machine.http2SettingsChanged(id, maximumStreams: maximum) }
+    }
+
+    public func connectionGoingAway(_ connection: any ClientConnection) {
+        event(connection) { machine, id, _ in machine.connectionGoingAway(id) }
+    }
+
+    public func connectionClosed(_ connection: any ClientConnection) {
+        let now = clock.now()
+        let work = state.withLock { state -> Work in
+            guard let id = state.ids.removeValue(forKey: ObjectIdentifier(connection)) else { return Work() }
+            state.connections[id] = nil
+            var work = takeWork(state.machine.connectionClosed(id, now: now), &state)
+            if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer) }
+            return work
+        }
+        perform(work)
+    }
+
+    private func event(_ connection: any ClientConnection,
+                       _ body: (inout ConnectionPoolStateMachine, ConnectionID, Timestamp) -> ConnectionPoolStateMachine.Action) {
+        let now = clock.now()
+        let work = state.withLock { state -> Work in
+            guard let id = state.ids[ObjectIdentifier(connection)] else { return Work() }
+            return takeWork(body(&state.machine, id, now), &state)
+        }
+        perform(work)
+    }
+
+    // MARK: - Applying actions
+
+    /// What to do after leaving the lock.
+    struct Work {
+        var resumes: [(Waiter, Result<any ClientConnection, PoolError>)] = []
+        var creates: [(ConnectionID, EventLoop)] = []
+        var closes: [any ClientConnection] = []
+        var cancelTimers: [ScheduledTask] = []
+        var shutdownResumes: [UnsafeContinuation<Void, Never>] = []
+    }
+
+    /// Turns an action into work, updating the bookkeeping that must change atomically with the machine.
+    private func takeWork(_ action: ConnectionPoolStateMachine.Action, _ state: inout State) -> Work {
+        var work = Work()
+        for request in action.requests {
+            switch request {
+            case .execute(let requestID, let connectionID):
+                guard let waiter = state.waiters.removeValue(forKey: requestID),
+                      let connection = state.connections[connectionID] else { continue }
+                work.resumes.append((waiter, .success(connection)))
+            case .fail(let requestID, let error):
+                if let waiter = state.waiters.removeValue(forKey: requestID) { work.resumes.append((waiter, .failure(error))) }
+            case .scheduleAcquireTimeout(let requestID, let deadline):
+                if let old = state.acquireTimers[requestID] { work.cancelTimers.append(old) }
+                state.acquireTimers[requestID] = group.loops[0].schedule(at: deadline) { [self] in
+                    let now = clock.now()
+                    perform(self.state.withLock { state in
+                        state.acquireTimers[requestID] = nil
+                        return takeWork(state.machine.acquireTimeoutFired(requestID, now: now), &state)
+                    })
+                }
+            case .cancelAcquireTimeout(let requestID):
+                if let timer = state.acquireTimers.removeValue(forKey: requestID) { work.cancelTimers.append(timer) }
+            }
+        }
+        for connectionAction in action.connections {
+            switch connectionAction {
+            case .create(let id, let loopID):
+                work.creates.append((id, loopID.map { group.loops[$0.rawValue % group.loops.count] } ?? group.next()))
+            case .close(let id):
+                if let connection = state.connections.removeValue(forKey: id) {
+                    state.ids[ObjectIdentifier(connection)] = nil
+                    work.closes.append(connection)
+                }
+                if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer) }
+            case .scheduleIdleTimeout(let id, let deadline):
+                if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer) }
+                guard let connection = state.connections[id] else { continue }
+                state.idleTimers[id] = connection.loop.schedule(at: deadline) { [self] in
+                    let now = clock.now()
+                    perform(self.state.withLock { state in
+                        state.idleTimers[id] = nil
+                        return takeWork(state.machine.idleTimeoutFired(id, now: now), &state)
+                    })
+                }
+            case .cancelIdleTimeout(let id):
+                if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer) }
+            case .scheduleBackoff(let deadline):
+                if let timer = state.backoffTimer { work.cancelTimers.append(timer) }
+                state.backoffTimer = group.loops[0].schedule(at: deadline) { [self] in
+                    let now = clock.now()
+                    perform(self.state.withLock { state in
+                        state.backoffTimer = nil
+                        return takeWork(state.machine.backoffFinished(now: now), &state)
+                    })
+                }
+            case .shutdownComplete:
+                state.shutdownComplete = true
+                work.shutdownResumes += state.shutdownWaiters
+                state.shutdownWaiters.removeAll()
+            }
+        }
+        return work
+    }
+
+    private func perform(_ work: Work) {
+        for timer in work.cancelTimers { timer.cancel() }
+        for connection in work.closes {
+            let loop = connection.loop
+            if loop.inEventLoop { connection.close(error: nil) } else { loop.execute { connection.close(error: nil) } }
+        }
+        for (id, loop) in work.creates { open(id, on: loop) }
+        for (waiter, result) in work.resumes { waiter.resume(returning: result) }
+        for waiter in work.shutdownResumes { waiter.resume() }
+    }
+
+    private func open(_ id: ConnectionID, on loop: EventLoop) {
+        let factory = self.factory
+        let origin = self.origin
+        Task(executorPreference: loop) { [self] in
+            do {
+                let connection = try await factory.connect(to: origin, on: loop)
+                connection.delegate = self
+                let now = clock.now()
+                let negotiated: ConnectionPoolStateMachine.NegotiatedProtocol =
+                    connection.protocolVersion == .http2 ? .http2(maximumStreams: connection.maximumConcurrentStreams) : .http1
+                perform(state.withLock { state in
+                    state.connections[id] = connection
+                    state.ids[ObjectIdentifier(connection)] = id
+                    return takeWork(state.machine.connectionEstablished(id, protocol: negotiated, now: now), &state)
+                })
+            } catch {
+                let now = clock.now()
+                perform(state.withLock { state in
+                    takeWork(state.machine.connectionFailed(id, error: error, now: now), &state)
+                })
+            }
+        }
+    }
+
+    private func loopID(of loop: EventLoop) -> LoopID? {
+        group.loops.firstIndex { $0 === loop }.map(LoopID.init)
+    }
+}

@@ -1,0 +1,108 @@
+import CourierCore
+import CourierReactor
+import CourierTLS
+
+/// Which HTTP versions a client may use.
+public enum HTTPVersionPolicy: Sendable, Hashable {
+    /// HTTP/2 when TLS ALPN agrees on it, otherwise HTTP/1.1 (cleartext is always HTTP/1.1).
+    case automatic
+    /// HTTP/1.1 only (ALPN offers only `http/1.1`).
+    case http1Only
+    /// HTTP/2 without negotiation: h2c with prior knowledge on cleartext, `h2` only in ALPN over TLS.
+    case http2PriorKnowledge
+}
+
+/// Opens client connections: resolve and connect (Happy Eyeballs), TLS with ALPN, then the HTTP/1.1 or
+/// HTTP/2 driver the protocol calls for.
+public struct ClientConnectionFactory: Sendable {
+    /// Bounds the TCP connect (the whole Happy Eyeballs race).
+    public var connectTimeout: Duration
+    /// Socket options for new connections.
+    public var socketOptions: SocketOptions
+    /// Name resolution.
+    public var resolver: any Resolver
+    /// Which HTTP versions to use.
+    public var versionPolicy: HTTPVersionPolicy
+    /// TLS for `https` origins (ALPN is set from `versionPolicy`).
+    public var tls: TLSClientContext?
+    /// TLS handshake deadline.
+    public var tlsHandshakeTimeout: Duration
+    /// HTTP/1.1 driver settings.
+    public var http1: HTTP1ConnectionConfiguration
+
+    /// Creates a factory.
+    public init(connectTimeout: Duration = .seconds(10), socketOptions: SocketOptions = SocketOptions(),
+                resolver: any Resolver = SystemResolver.shared, versionPolicy: HTTPVersionPolicy = .automatic,
+                tls: TLSClientContext?, tlsHandshakeTimeout: Duration = .seconds(10),
+                http1: HTTP1ConnectionConfiguration = HTTP1ConnectionConfiguration()) {
+        self.connectTimeout = connectTimeout
+        self.socketOptions = socketOptions
+        self.resolver = resolver
+        self.versionPolicy = versionPolicy
+        self.tls = tls
+        self.tlsHandshakeTimeout = tlsHandshakeTimeout
+        self.http1 = http1
+    }
+
+    /// The ALPN list a TLS context for `policy` should offer.
+    public static func applicationProtocols(for policy: HTTPVersionPolicy) -> [String] {
+        switch policy {
+        case .automatic: ["h2", "http/1.1"]
+        case .http1Only: ["http/1.1"]
+        case .http2PriorKnowledge: ["h2"]
+        }
+    }
+
+    /// Connects to `origin` from `loop` and returns a ready connection. Must run on `loop`
+    /// (a task with `loop` as executor preference).
+    public func connect(to origin: Origin, on loop: EventLoop) async throws(TransportError) -> any ClientConnection {
+        let connection: StreamConnection
+        do {
+            if let path = origin.unixSocketPath {
+                connection = try await StreamConnection.connect(to: .unix(path: path), on: loop, options: socketOptions,
+                                                                timeout: connectTimeout)
+            } else {
+                connection = try await StreamConnection.connect(host: origin.host, port: origin.port, on: loop,
+                                                                resolver: resolver, options: socketOptions,
+                                                                timeout: connectTimeout)
+            }
+        } catch {
+            throw TransportError(error, requestNotProcessed: true)
+        }
+        switch origin.scheme {
+        case .http:
+            let stream = PlainByteStream(connection)
+            if versionPolicy == .http2PriorKnowledge {
+                return try makeHTTP2(stream)
+            }
+            return HTTP1ClientConnection(stream: stream, configuration: http1)
+        case .https:
+            guard let tls else {
+                loop.execute { connection.close() }
+                throw TransportError(.tlsFailed, "no TLS configuration for \(origin)", requestNotProcessed: true)
+            }
+            let stream: TLSByteStream
+            do {
+                stream = try await TLSByteStream.connect(over: connection, context: tls, serverHostname: origin.host,
+                                                         port: origin.port, timeout: tlsHandshakeTimeout)
+            } catch {
+                throw TransportError(error.code, error.message, underlying: error.underlying, requestNotProcessed: true)
+            }
+            switch stream.negotiatedApplicationProtocol {
+            case "h2"?:
+                return try makeHTTP2(stream)
+            default:
+                if versionPolicy == .http2PriorKnowledge {
+                    stream.close(error: nil)
+                    throw TransportError(.tlsFailed, "the server did not agree to HTTP/2 in ALPN", requestNotProcessed: true)
+                }
+                return HTTP1ClientConnection(stream: stream, configuration: http1)
+            }
+        }
+    }
+
+    private func makeHTTP2(_ stream: any ByteStream) throws(TransportError) -> any ClientConnection {
+        stream.close(error: nil)
+        throw TransportError(.protocolViolation, "HTTP/2 is not available yet", requestNotProcessed: true)
+    }
+}

@@ -1,2 +1,0 @@
-// Tests for CourierPool are added with the module.
-import Testing

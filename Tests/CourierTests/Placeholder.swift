@@ -1,2 +1,0 @@
-// Tests for Courier are added with the module.
-import Testing
