@@ -21,7 +21,7 @@ actor ResponseSender: BodySink {
     private var interrupted = false
     private var suppressesBody = false
 
-    nonisolated var unownedExecutor: UnownedSerialExecutor { channel.loop.asUnownedSerialExecutor() }
+    nonisolated var unownedExecutor: UnownedSerialExecutor { channel.loop.serialExecutor.asUnownedSerialExecutor() }
 
     init(channel: any ResponseChannel, recorder: TestServerRecorder, method: HTTPRequest.Method, target: String,
          collectionLimit: Int) {
