@@ -94,6 +94,25 @@ struct HTTP1ServingTests {
         }
     }
 
+    @Test("continueBehavior .immediately: 100 Continue as soon as the head arrives, before the handler runs")
+    func expectContinueImmediately() async throws {
+        var configuration = TestServer.Configuration()
+        configuration.continueBehavior = .immediately
+        try await withServer(configuration) { server in
+            let gate = AsyncStream<Void>.makeStream()
+            server.route(.post, "/later") { request in
+                for await _ in gate.stream { break }
+                return .text(try await request.body.collectString())
+            }
+            let client = try rawClient(server)
+            try await client.send("POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+            #expect(try await client.readResponse().status == 100)
+            try await client.send("ok")
+            gate.continuation.yield()
+            #expect(try await client.readResponse().bodyString == "ok")
+        }
+    }
+
     @Test("continueBehavior .never: the client sends the body unasked and gets its answer")
     func expectContinueNever() async throws {
         var configuration = TestServer.Configuration()
