@@ -10,7 +10,6 @@ import Synchronization
 ///
 /// ```swift
 /// let server = try await TestServer.start()
-/// defer { Task { await server.shutdown() } }
 /// server.route(.post, "/items") { request in
 ///     let body = try await request.body.collect()
 ///     return .json("{\"received\":\(body.readableBytes)}", status: .created)
