@@ -1,4 +1,3 @@
-import CourierTestSupport
 import Foundation
 import Synchronization
 
