@@ -29,3 +29,23 @@ void courier_set_thread_name(const char *name) {
 }
 
 int courier_errno(void) { return errno; }
+
+static _Thread_local void *courier_current_loop_ptr = NULL;
+
+void *courier_current_loop(void) { return courier_current_loop_ptr; }
+
+void courier_set_current_loop(void *loop) { courier_current_loop_ptr = loop; }
+
+int courier_thread_create(pthread_t *thread, size_t stack_size, void *(*body)(void *), void *context) {
+    pthread_attr_t attributes;
+    int status = pthread_attr_init(&attributes);
+    if (status != 0) return status;
+    if (stack_size > 0) pthread_attr_setstacksize(&attributes, stack_size);
+    status = pthread_create(thread, &attributes, body, context);
+    pthread_attr_destroy(&attributes);
+    return status;
+}
+
+int courier_accept(int fd, struct sockaddr *address, socklen_t *length) {
+    return accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}

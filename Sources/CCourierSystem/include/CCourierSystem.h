@@ -28,7 +28,15 @@ int courier_set_cloexec(int fd);
 int courier_affinity_cpu_count(void);
 /// Names the calling thread (for debuggers and `top -H`).
 void courier_set_thread_name(const char *name);
-/// Address of errno for the calling thread.
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (accept4 needs _GNU_SOURCE, which the Swift importer lacks).
+int courier_accept(int fd, struct sockaddr *address, socklen_t *length);
+/// errno of the calling thread.
 int courier_errno(void);
+/// The event loop running on the calling thread (an opaque pointer), or NULL on other threads.
+void *courier_current_loop(void);
+/// Records the event loop running on the calling thread.
+void courier_set_current_loop(void *loop);
+/// Creates a pthread running `body(context)` with a stack of `stack_size` bytes; returns 0 or an errno.
+int courier_thread_create(pthread_t *thread, size_t stack_size, void *(*body)(void *), void *context);
 
 #endif

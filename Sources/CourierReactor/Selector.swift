@@ -1,0 +1,117 @@
+import CCourierSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a registered descriptor wants to hear about.
+struct SelectorInterest: OptionSet, Hashable {
+    let rawValue: UInt8
+    static let read = SelectorInterest(rawValue: 1)
+    static let write = SelectorInterest(rawValue: 2)
+}
+
+/// What happened to a registered descriptor.
+struct SelectorEvent {
+    var fd: Int32
+    var registrationID: UInt32
+    var readable: Bool
+    var writable: Bool
+    /// Error or hang-up: the handler should read (to learn EOF or the error) and will then close.
+    var failed: Bool
+}
+
+/// The only code that touches epoll. Level-triggered; each registration carries an id packed beside the fd
+/// in epoll's user data, so an event for a descriptor that was closed and reused in the same batch is dropped.
+/// An eventfd wakes the loop when work arrives from another thread. Owned by one event loop; only
+/// `wakeUp()` is called from other threads.
+final class Selector {
+    let epollFD: Int32
+    let wakeupFD: Int32
+    private var events: UnsafeMutablePointer<epoll_event>
+    private let eventCapacity: Int32 = 256
+
+    init() throws(ReactorError) {
+        let epoll = try SystemCalls.call("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+        let wakeup: Int32
+        do {
+            wakeup = try SystemCalls.call("eventfd") { eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK)) }
+        } catch {
+            SystemCalls.close(epoll)
+            throw error
+        }
+        epollFD = epoll
+        wakeupFD = wakeup
+        events = .allocate(capacity: Int(eventCapacity))
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.u64 = Self.pack(fd: wakeupFD, id: 0)
+        _ = epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeupFD, &event)
+    }
+
+    deinit {
+        SystemCalls.close(wakeupFD)
+        SystemCalls.close(epollFD)
+        events.deallocate()
+    }
+
+    private static func pack(fd: Int32, id: UInt32) -> UInt64 { UInt64(id) << 32 | UInt64(UInt32(bitPattern: fd)) }
+
+    private static func mask(_ interest: SelectorInterest) -> UInt32 {
+        var mask: UInt32 = 0
+        if interest.contains(.read) { mask |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue }
+        if interest.contains(.write) { mask |= EPOLLOUT.rawValue }
+        return mask
+    }
+
+    func register(fd: Int32, id: UInt32, interest: SelectorInterest) throws(ReactorError) {
+        var event = epoll_event()
+        event.events = Self.mask(interest)
+        event.data.u64 = Self.pack(fd: fd, id: id)
+        _ = try SystemCalls.call("epoll_ctl(ADD, \(fd))") { epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) }
+    }
+
+    func reregister(fd: Int32, id: UInt32, interest: SelectorInterest) throws(ReactorError) {
+        var event = epoll_event()
+        event.events = Self.mask(interest)
+        event.data.u64 = Self.pack(fd: fd, id: id)
+        _ = try SystemCalls.call("epoll_ctl(MOD, \(fd))") { epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event) }
+    }
+
+    func deregister(fd: Int32) {
+        var event = epoll_event()
+        _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, &event)
+    }
+
+    /// Writes to the eventfd so a blocked `wait` returns. Safe from any thread.
+    func wakeUp() {
+        var one: UInt64 = 1
+        _ = write(wakeupFD, &one, 8)
+    }
+
+    /// Waits for events (at most `timeoutMilliseconds`, -1 = forever) and calls `body` for each;
+    /// returns whether the wake-up eventfd fired.
+    func wait(timeoutMilliseconds: Int32, _ body: (SelectorEvent) -> Void) throws(ReactorError) -> Bool {
+        let count = try SystemCalls.call("epoll_wait") {
+            epoll_wait(epollFD, events, eventCapacity, timeoutMilliseconds)
+        }
+        var woken = false
+        for index in 0..<Int(count) {
+            let event = events[index]
+            let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: event.data.u64))
+            if fd == wakeupFD {
+                var value: UInt64 = 0
+                _ = read(wakeupFD, &value, 8)
+                woken = true
+                continue
+            }
+            let flags = event.events
+            body(SelectorEvent(
+                fd: fd,
+                registrationID: UInt32(truncatingIfNeeded: event.data.u64 >> 32),
+                readable: flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0,
+                writable: flags & EPOLLOUT.rawValue != 0,
+                failed: flags & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0))
+        }
+        return woken
+    }
+}

@@ -1,0 +1,20 @@
+/// Options applied to a stream socket when it is created or accepted.
+public struct SocketOptions: Sendable, Hashable {
+    /// Disables Nagle's algorithm (TCP_NODELAY). On by default: HTTP writes whole messages.
+    public var noDelay: Bool = true
+    /// Enables TCP keep-alive probes after this much idle time (nil = off).
+    public var keepAliveIdle: Duration? = nil
+    /// SO_RCVBUF, or nil for the system default.
+    public var receiveBufferSize: Int? = nil
+    /// SO_SNDBUF, or nil for the system default.
+    public var sendBufferSize: Int? = nil
+    /// Above this many queued outgoing bytes the connection reports itself not writable.
+    public var writeHighWatermark: Int = 256 * 1024
+    /// Below this many queued outgoing bytes a non-writable connection becomes writable again.
+    public var writeLowWatermark: Int = 64 * 1024
+    /// The largest single read; the read size adapts between 16 KiB and this.
+    public var maximumReadSize: Int = 256 * 1024
+
+    /// The defaults: TCP_NODELAY on, no keep-alive, 256 KiB / 64 KiB write watermarks.
+    public init() {}
+}

@@ -1,2 +1,0 @@
-// Tests for CourierReactor are added with the module.
-import Testing
