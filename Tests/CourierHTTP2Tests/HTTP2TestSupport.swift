@@ -227,10 +227,13 @@ struct Peer {
         return buffer
     }
 
-    /// Client: opens a stream with a GET (or the given fields).
+    /// Client: opens a stream with a GET (or the given fields). Its HEADERS stay in the output
+    /// unless `flush` drops them.
     @discardableResult
-    mutating func open(_ fields: [(String, String)] = H2.get, endStream: Bool = true) -> HTTP2StreamID {
-        try! connection.openStream(H2.list(fields), endStream: endStream).id
+    mutating func open(_ fields: [(String, String)] = H2.get, endStream: Bool = true, flush: Bool = false) -> HTTP2StreamID {
+        let id = try! connection.openStream(H2.list(fields), endStream: endStream).id
+        if flush { _ = sent() }
+        return id
     }
 
     /// A HEADERS frame whose block comes from the peer's HPACK encoder.
