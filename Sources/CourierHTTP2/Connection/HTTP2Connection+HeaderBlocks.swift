@@ -120,6 +120,9 @@ extension HTTP2Connection {
             return .existing
         case .closed(recentlyReset: true):
             return .discard
+        case .closed(recentlyReset: false) where role == .server:
+            // A request on an identifier at or below one already used (§5.1.1).
+            throw .connection(.streamIDNotIncreasing, .protocolError, "HEADERS on used stream \(stream)", frame: .headers)
         case .closed(recentlyReset: false):
             throw .connection(.streamClosed, .streamClosed, "HEADERS on closed stream \(stream)", frame: .headers)
         case .idle where role == .client:
