@@ -31,11 +31,13 @@ extension HTTP2Connection {
     /// with GOAWAY; an idle connection with keep-alive gets a PING).
     public mutating func timeTick(now time: Timestamp) {
         guard phase != .closed else { return }
-        if time > now { now = time }
+        // Frames arrived at some point since the previous tick; taking that tick's time as the
+        // moment errs towards an early keep-alive PING rather than a late one.
         if receivedFrameSinceTick {
             receivedFrameSinceTick = false
             lastActivity = now
         }
+        if time > now { now = time }
         if let deadline = settingsDeadline, now >= deadline {
             fail(HTTP2Error(.settingsTimeout, scope: .connection, wireCode: .settingsTimeout, origin: .library,
                             detail: "SETTINGS not acknowledged within \(configuration.settingsTimeout)"))
