@@ -16,8 +16,10 @@ public struct ByteBuffer: Sendable {
     /// touch the same storage mutably: that is what makes the `@unchecked Sendable` sound.
     @usableFromInline
     final class Storage: @unchecked Sendable {
-        @usableFromInline var bytes: UnsafeMutableRawPointer
-        @usableFromInline var capacity: Int
+        // The same rule makes run-time exclusivity checks redundant; they cost about 10% of HTTP/2
+        // frame decoding and HPACK, so these two properties skip them.
+        @usableFromInline @exclusivity(unchecked) var bytes: UnsafeMutableRawPointer
+        @usableFromInline @exclusivity(unchecked) var capacity: Int
 
         @usableFromInline
         init(capacity: Int) {
