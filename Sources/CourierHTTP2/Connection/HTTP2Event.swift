@@ -56,14 +56,14 @@ struct HTTP2EventQueue: Sendable {
 
     mutating func pop() -> HTTP2Event? {
         guard head < events.count else { return nil }
-        let event = events[head]
+        // Move the event out, leaving a placeholder: no reference stays behind in the queue, so
+        // buffers the event shares remain uniquely owned once the caller is done with it.
+        var event = HTTP2Event.settingsAcknowledged
+        swap(&event, &events[head])
         head += 1
         if head == events.count {
             events.removeAll(keepingCapacity: true)
             head = 0
-        } else {
-            // Drop the queue's reference so buffers the event shares stay uniquely owned.
-            events[head - 1] = .settingsAcknowledged
         }
         return event
     }

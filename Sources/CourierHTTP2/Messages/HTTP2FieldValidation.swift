@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CourierCore
 import CourierHPACK
 
@@ -12,8 +7,8 @@ import CourierHPACK
 ///   `:method`, `:scheme`, `:authority`, `:path` for requests; none in trailers), each at most
 ///   once, all before the first regular field (§8.3); the required ones present (§8.3.1, §8.3.2);
 ///   `:status` three digits and not 101 (§8.6); `:path` not empty and absolute for http(s) (§8.3.1);
-/// - regular fields: lowercase token names without ':' (§8.2.1, stricter than its minimum as §8.2.1
-///   advises), values without NUL, CR, LF or surrounding whitespace (§8.2.1); no connection-specific
+/// - regular fields: lowercase token names (§8.2.1, stricter than its minimum, as §8.2.1 advises),
+///   values without NUL, CR, LF or surrounding whitespace (§8.2.1); no connection-specific
 ///   fields, `te` only with `trailers` (§8.2.2);
 /// - `content-length`: digits, repeated values equal (§8.1.1); the caller counts DATA against it;
 /// - requests: `host` naming the same authority as `:authority` (§8.3.1, a SHOULD).
@@ -46,30 +41,34 @@ enum HTTP2FieldValidation {
     static func check(_ list: HPACKHeaderList, kind: Kind) -> (summary: Summary, violation: String?) {
         var summary = Summary()
         let count = list.count
-        let violation: String? = list.bytes.withUnsafeReadableBytes { raw -> String? in
-            let base = raw.baseAddress.map { $0 - list.bytes.readerIndex }
+        let bytes = list.bytes
+        let violation: String? = bytes.withUnsafeReadableBytes { raw -> String? in
+            let base = raw.baseAddress.map { $0 - bytes.readerIndex }
+            @inline(__always) func field(_ index: Int) -> (name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+                let field = list[index]
+                let offset = field.offset
+                let nameLength = field.nameLength
+                let valueLength = field.valueLength
+                return (UnsafeRawBufferPointer(start: base.map { $0 + offset }, count: nameLength),
+                        UnsafeRawBufferPointer(start: base.map { $0 + offset + nameLength }, count: valueLength))
+            }
             var hostIndex: Int?
             var index = 0
             // Pseudo-header fields first.
             while index < count {
-                let field = list[index]
-                let name = UnsafeRawBufferPointer(start: base.map { $0 + field.offset }, count: field.nameLength)
+                let (name, value) = field(index)
                 guard name.first == UInt8(ascii: ":") else { break }
-                let value = UnsafeRawBufferPointer(start: base.map { $0 + field.offset + field.nameLength },
-                                                   count: field.valueLength)
                 if let problem = checkPseudo(name, value, index: index, kind: kind, into: &summary) { return problem }
                 index += 1
             }
             summary.regularStart = index
             // Regular fields.
             while index < count {
-                let field = list[index]
-                let name = UnsafeRawBufferPointer(start: base.map { $0 + field.offset }, count: field.nameLength)
-                let value = UnsafeRawBufferPointer(start: base.map { $0 + field.offset + field.nameLength },
-                                                   count: field.valueLength)
-                if name.first == UInt8(ascii: ":") { return "pseudo-header field after a regular field" }
-                if !HeaderFieldValidation.isValidName(name) { return "invalid field name" }
-                if !HeaderFieldValidation.isValidValue(value) { return "invalid field value" }
+                let (name, value) = field(index)
+                if !isLowercaseToken(name) {
+                    return name.first == UInt8(ascii: ":") ? "pseudo-header field after a regular field" : "invalid field name"
+                }
+                if !isValidValue(value) { return "invalid field value" }
                 if let problem = checkRegular(name, value, kind: kind, into: &summary) { return problem }
                 if kind == .request && name.count == 4 && matches(name, "host") { hostIndex = index }
                 index += 1
@@ -82,6 +81,50 @@ enum HTTP2FieldValidation {
             return nil
         }
         return (summary, violation)
+    }
+
+    /// A field name of RFC 9113 §8.2.1 as RFC 9110 defines it: a token (§5.6.2) in lowercase.
+    @inline(__always)
+    static func isLowercaseToken(_ name: UnsafeRawBufferPointer) -> Bool {
+        guard !name.isEmpty else { return false }
+        return tokenTable.withUnsafeBufferPointer { table in
+            var valid: UInt8 = 1
+            for octet in name { valid &= table[Int(octet)] }
+            return valid == 1
+        }
+    }
+
+    /// 1 for the octets of a lowercase token: digits, a-z and !#$%&'*+-.^_`|~.
+    private static let tokenTable: [UInt8] = (0..<256).map { octet in
+        let low: UInt64 = 0x03ff_6cfa_0000_0000
+        let high: UInt64 = 0x57ff_ffff_c000_0000
+        return UInt8(truncatingIfNeeded: (octet < 64 ? low >> UInt64(octet) : octet < 128 ? high >> UInt64(octet - 64) : 0) & 1)
+    }
+
+    /// RFC 9113 §8.2.1: no NUL, LF or CR; no SP or HTAB at either end. Eight octets at a time.
+    @inline(__always)
+    static func isValidValue(_ value: UnsafeRawBufferPointer) -> Bool {
+        guard let start = value.baseAddress, value.count > 0 else { return true }
+        let first = value[0]
+        let last = value[value.count - 1]
+        if first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 { return false }
+        @inline(__always) func hasZeroByte(_ word: UInt64) -> Bool {
+            (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0
+        }
+        var index = 0
+        while index + 8 <= value.count {
+            let word = start.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            if hasZeroByte(word) || hasZeroByte(word ^ 0x0a0a_0a0a_0a0a_0a0a) || hasZeroByte(word ^ 0x0d0d_0d0d_0d0d_0d0d) {
+                return false
+            }
+            index += 8
+        }
+        while index < value.count {
+            let octet = value[index]
+            if octet == 0 || octet == 0x0a || octet == 0x0d { return false }
+            index += 1
+        }
+        return true
     }
 
     private static func checkPseudo(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, index: Int,
@@ -223,8 +266,10 @@ enum HTTP2FieldValidation {
 
     @inline(__always)
     static func matches(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
-        bytes.count == literal.utf8CodeUnitCount
-            && (bytes.count == 0 || memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0)
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        let expected = literal.utf8Start
+        for index in 0..<bytes.count where bytes[index] != expected[index] { return false }
+        return true
     }
 
     private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
