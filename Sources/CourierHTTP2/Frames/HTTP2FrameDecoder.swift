@@ -152,12 +152,12 @@ public struct HTTP2FrameHeader: Hashable, Sendable {
     @inlinable
     public init?(peekingAt buffer: ByteBuffer) {
         guard buffer.readableBytes >= HTTP2Frame.headerSize else { return nil }
-        let start = buffer.readerIndex
-        let first = buffer.getInteger(at: start, as: UInt32.self)!
-        length = Int(first >> 8)
-        type = HTTP2FrameType(UInt8(truncatingIfNeeded: first))
-        flags = HTTP2FrameFlags(rawValue: buffer.getInteger(at: start + 4, as: UInt8.self)!)
-        streamID = HTTP2StreamID(buffer.getInteger(at: start + 5, as: UInt32.self)!)
+        (length, type, flags, streamID) = buffer.withUnsafeReadableBytes { bytes in
+            let first = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+            let stream = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 5, as: UInt32.self))
+            return (Int(first >> 8), HTTP2FrameType(UInt8(truncatingIfNeeded: first)), HTTP2FrameFlags(rawValue: bytes[4]),
+                    HTTP2StreamID(stream))
+        }
     }
 
     /// Appends the 9 octets to `buffer`.

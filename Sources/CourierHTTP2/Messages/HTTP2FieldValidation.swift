@@ -87,19 +87,26 @@ enum HTTP2FieldValidation {
     @inline(__always)
     static func isLowercaseToken(_ name: UnsafeRawBufferPointer) -> Bool {
         guard !name.isEmpty else { return false }
-        return tokenTable.withUnsafeBufferPointer { table in
-            var valid: UInt8 = 1
-            for octet in name { valid &= table[Int(octet)] }
-            return valid == 1
-        }
+        let table = tokenTable
+        var valid: UInt8 = 1
+        for octet in name { valid &= table[Int(octet)] }
+        return valid == 1
     }
 
-    /// 1 for the octets of a lowercase token: digits, a-z and !#$%&'*+-.^_`|~.
-    private static let tokenTable: [UInt8] = (0..<256).map { octet in
+    /// 1 for the octets of a lowercase token: digits, a-z and !#$%&'*+-.^_`|~. Allocated once and
+    /// never freed, so that reading it costs no reference counting. `nonisolated(unsafe)` is sound:
+    /// the memory is written only inside this initializer (run once, thread-safely, by Swift's lazy
+    /// global initialization) and only read afterwards.
+    nonisolated(unsafe) private static let tokenTable: UnsafePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
         let low: UInt64 = 0x03ff_6cfa_0000_0000
         let high: UInt64 = 0x57ff_ffff_c000_0000
-        return UInt8(truncatingIfNeeded: (octet < 64 ? low >> UInt64(octet) : octet < 128 ? high >> UInt64(octet - 64) : 0) & 1)
-    }
+        for octet in 0..<256 {
+            let bit = octet < 64 ? low >> UInt64(octet) : octet < 128 ? high >> UInt64(octet - 64) : 0
+            table[octet] = UInt8(truncatingIfNeeded: bit & 1)
+        }
+        return UnsafePointer(table)
+    }()
 
     /// RFC 9113 §8.2.1: no NUL, LF or CR; no SP or HTAB at either end. Eight octets at a time.
     @inline(__always)
