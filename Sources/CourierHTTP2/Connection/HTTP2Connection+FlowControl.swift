@@ -68,7 +68,8 @@ extension HTTP2Connection {
         record.unacknowledgedConsumed += bytes
         let target = localSettings.initialWindowSize
         if record.unacknowledgedConsumed >= max(1, target / 2) {
-            let increment = min(record.unacknowledgedConsumed, HTTP2Settings.maxWindowSize - record.receiveWindow)
+            // Never above the window we advertise, whatever the application reports.
+            let increment = min(record.unacknowledgedConsumed, target - record.receiveWindow)
             if increment > 0 {
                 HTTP2FrameEncoder.writeWindowUpdate(stream: stream, increment: increment, into: &output)
                 record.receiveWindow += increment
