@@ -35,7 +35,7 @@ import Testing
     @Test func recordsAreModifiedInPlace() {
         var table = HTTP2StreamTable(role: .server, recentlyResetCapacity: 2)
         table.insert(HTTP2StreamRecord(id: 1, state: .open, sendWindow: 10, receiveWindow: 20, inbound: .body))
-        table[1]!.sendWindow -= 4
+        table[active: 1].sendWindow -= 4
         #expect(table[1]?.sendWindow == 6 && table.peerCount == 1)
         table.remove(1, resetLocally: true)
         table.rememberReset(3)

@@ -86,7 +86,7 @@ extension HTTP2Connection {
         }
         try checkPeerHeaderListSize(head)
         writeHeaders(head, stream: stream, endStream: endStream)
-        if !informational { streams[stream]!.sentHead = true }
+        if !informational { streams[active: stream].sentHead = true }
         if endStream { sentEndStream(stream) }
     }
 
@@ -139,7 +139,7 @@ extension HTTP2Connection {
         if count == 0 && finishes {
             HTTP2FrameEncoder.writeData(stream: stream, data: Self.emptyBuffer, endStream: true, into: &output)
         }
-        streams[stream]!.sendWindow -= count
+        streams[active: stream].sendWindow -= count
         connectionSendWindow -= count
         if finishes {
             sentEndStream(stream)
@@ -212,7 +212,7 @@ extension HTTP2Connection {
             events.append(.streamClosed(stream))
             streamRemoved()
         } else {
-            streams[stream]!.state = state
+            streams[active: stream].state = state
         }
     }
 

@@ -51,7 +51,7 @@ extension HTTP2Connection {
         }
         record.receiveWindow -= length
         if let remaining = record.remainingContentLength { record.remainingContentLength = remaining - content }
-        streams[stream] = record
+        streams[active: stream] = record
         if length > content { consumed(stream, bytes: length - content) }  // padding: never seen by the application
         events.append(.data(stream, frame.data, endStream: frame.endStream))
         if frame.endStream { receivedEndStream(stream) }
@@ -76,7 +76,7 @@ extension HTTP2Connection {
             }
             record.unacknowledgedConsumed = 0
         }
-        streams[stream] = record
+        streams[active: stream] = record
     }
 
     /// Returns `bytes` to the connection window, with a WINDOW_UPDATE once half of it is owed.
@@ -118,9 +118,9 @@ extension HTTP2Connection {
         guard window + increment <= HTTP2Settings.maxWindowSize else {
             throw .stream(stream, .windowOverflow, .flowControlError, "stream window above 2^31 - 1", frame: .windowUpdate)
         }
-        streams[stream]!.sendWindow = window + increment
+        streams[active: stream].sendWindow = window + increment
         if streams[stream]!.blockedOnFlowControl && window + increment > 0 && connectionSendWindow > 0 {
-            streams[stream]!.blockedOnFlowControl = false
+            streams[active: stream].blockedOnFlowControl = false
             events.append(.windowOpened(stream))
         }
     }
@@ -133,7 +133,7 @@ extension HTTP2Connection {
             let id = blockedStreams[index]
             guard let record = streams[id], record.blockedOnFlowControl else { continue }
             if record.sendWindow > 0 {
-                streams[id]!.blockedOnFlowControl = false
+                streams[active: id].blockedOnFlowControl = false
                 events.append(.windowOpened(id))
             } else {
                 blockedStreams[kept] = id
@@ -146,7 +146,7 @@ extension HTTP2Connection {
     /// Marks a stream held back by flow control.
     mutating func markBlocked(_ stream: HTTP2StreamID) {
         guard !streams[stream]!.blockedOnFlowControl else { return }
-        streams[stream]!.blockedOnFlowControl = true
+        streams[active: stream].blockedOnFlowControl = true
         blockedStreams.append(stream)
     }
 }

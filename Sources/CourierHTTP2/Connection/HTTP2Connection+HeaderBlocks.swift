@@ -187,8 +187,8 @@ extension HTTP2Connection {
             throw .stream(stream, .contentLengthMismatch, .protocolError, "content-length \(expected) without content",
                           frame: .headers)
         }
-        streams[stream]!.inbound = .body
-        streams[stream]!.remainingContentLength = expected
+        streams[active: stream].inbound = .body
+        streams[active: stream].remainingContentLength = expected
         events.append(.response(stream, head, endStream: endStream))
         if endStream { receivedEndStream(stream) }
     }
@@ -220,7 +220,7 @@ extension HTTP2Connection {
             events.append(.streamClosed(stream))
             streamRemoved()
         } else {
-            streams[stream]!.state = state
+            streams[active: stream].state = state
         }
     }
 }

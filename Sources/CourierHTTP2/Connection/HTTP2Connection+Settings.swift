@@ -53,7 +53,7 @@ extension HTTP2Connection {
         }
         guard connectionSendWindow > 0 else { return }
         for id in reopened.sorted() {
-            streams[id]!.blockedOnFlowControl = false
+            streams[active: id].blockedOnFlowControl = false
             events.append(.windowOpened(id))
         }
     }

@@ -45,7 +45,7 @@ public enum HTTP2Event: Sendable {
 
 /// A FIFO of events reused across inputs, so that delivering events allocates nothing.
 struct HTTP2EventQueue: Sendable {
-    private var events: [HTTP2Event] = []
+    var events: [HTTP2Event] = []
     private var head = 0
 
     init() { events.reserveCapacity(16) }

@@ -54,20 +54,19 @@ struct HTTP2StreamTable: Sendable {
 
     func contains(_ id: HTTP2StreamID) -> Bool { slot(of: id.rawValue) != nil }
 
+    /// The record of a stream, or nil when it is not active.
     subscript(id: HTTP2StreamID) -> HTTP2StreamRecord? {
-        get { slot(of: id.rawValue).map { records[Int(slots[$0])] } }
+        slot(of: id.rawValue).map { records[Int(slots[$0])] }
+    }
+
+    /// The record of a stream that is active (a programming error otherwise), for reading and
+    /// updating in place. The accessor yields the array element itself: a coroutine that copied
+    /// the record would need a heap-allocated frame.
+    subscript(active id: HTTP2StreamID) -> HTTP2StreamRecord {
+        get { records[Int(slots[slot(of: id.rawValue)!])] }
         _modify {
-            guard let slot = slot(of: id.rawValue) else {
-                var missing: HTTP2StreamRecord? = nil
-                yield &missing
-                precondition(missing == nil, "insert streams with insert(_:)")
-                return
-            }
-            let index = Int(slots[slot])
-            var record: HTTP2StreamRecord? = records[index]
-            yield &record
-            precondition(record != nil, "remove streams with remove(_:resetLocally:)")
-            records[index] = record.unsafelyUnwrapped
+            let index = Int(slots[slot(of: id.rawValue)!])
+            yield &records[index]
         }
     }
 
