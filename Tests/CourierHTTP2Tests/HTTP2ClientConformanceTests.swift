@@ -752,6 +752,9 @@ import Testing
             [(":method", "GET"), ("x", "y"), (":scheme", "http"), (":path", "/")],
             [(":method", "CONNECT"), (":authority", "a:443"), (":path", "/")],
             [(":method", "G T"), (":scheme", "http"), (":path", "/")],
+            [(":method", "GET"), (":scheme", "http"), (":authority", "a.example"), (":path", "/"), ("host", "b.example")],
+            [(":method", "GET"), (":scheme", "https"), (":authority", "user@a.example"), (":path", "/")],
+            [(":method", "GET"), (":scheme", "http"), (":path", "/"), ("te", "gzip")],
         ]
         for fields in invalid {
             do {

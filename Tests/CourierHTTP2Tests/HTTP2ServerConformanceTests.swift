@@ -71,6 +71,7 @@ import Testing
         ("connection", [(":method", "GET"), (":scheme", "https"), (":path", "/"), ("connection", "keep-alive")]),
         ("uppercase name", [(":method", "GET"), (":scheme", "https"), (":path", "/"), ("Accept", "*/*")]),
         ("method with a space", [(":method", "G T"), (":scheme", "https"), (":path", "/")]),
+        ("userinfo in :authority", [(":method", "GET"), (":scheme", "https"), (":path", "/"), (":authority", "u:p@a")]),
     ]
 
     @Test(arguments: malformedRequests.map(\.0))
@@ -229,6 +230,19 @@ import Testing
         try peer.connection.sendHeaders(1, H2.list([(":status", "200")]), endStream: true)
         try peer.connection.sendHeaders(3, H2.list([(":status", "200")]), endStream: true)
         #expect(peer.drain().described == ["closed 1", "closed 3", "readyToClose"])
+    }
+
+    @Test func section6_8_theLastStreamIdentifierNeverRises() {
+        var peer = Peer.server()
+        _ = peer.feed(H2.headers(1, Self.request, endStream: true))
+        peer.connection.goAway()
+        _ = peer.feed(H2.headers(3, Self.request, endStream: true))  // refused: after our GOAWAY
+        peer.connection.goAway(code: .internalError)
+        let sent = peer.sent().compactMap { frame -> HTTP2StreamID? in
+            if case .goAway(let goAway) = frame.payload { return goAway.lastStreamID }
+            return nil
+        }
+        #expect(sent == [1, 1])
     }
 
     @Test func section6_8_goAwayWithAnErrorEndsTheConnection() {

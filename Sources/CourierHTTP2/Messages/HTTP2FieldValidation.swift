@@ -6,7 +6,8 @@ import CourierHPACK
 /// - pseudo-header fields: only those defined for the section's kind (`:status` for responses;
 ///   `:method`, `:scheme`, `:authority`, `:path` for requests; none in trailers), each at most
 ///   once, all before the first regular field (§8.3); the required ones present (§8.3.1, §8.3.2);
-///   `:status` three digits and not 101 (§8.6); `:path` not empty and absolute for http(s) (§8.3.1);
+///   `:status` three digits and not 101 (§8.6); `:path` not empty and absolute for http(s), and
+///   no userinfo in their `:authority` (§8.3.1);
 /// - regular fields: lowercase token names (§8.2.1, stricter than its minimum, as §8.2.1 advises),
 ///   values without NUL, CR, LF or surrounding whitespace (§8.2.1); no connection-specific
 ///   fields, `te` only with `trailers` (§8.2.2);
@@ -214,6 +215,13 @@ enum HTTP2FieldValidation {
             let schemeValue = UnsafeRawBufferPointer(start: base.map { $0 + schemeField.offset + schemeField.nameLength },
                                                      count: schemeField.valueLength)
             if matches(schemeValue, "http") || matches(schemeValue, "https") {
+                if let authority = summary.authority {
+                    // §8.3.1: no userinfo in :authority for http and https.
+                    let field = list[authority]
+                    let value = UnsafeRawBufferPointer(start: base.map { $0 + field.offset + field.nameLength },
+                                                       count: field.valueLength)
+                    if value.contains(UInt8(ascii: "@")) { return "userinfo in :authority" }
+                }
                 let pathField = list[path]
                 let pathValue = UnsafeRawBufferPointer(start: base.map { $0 + pathField.offset + pathField.nameLength },
                                                        count: pathField.valueLength)
