@@ -1,5 +1,3 @@
-import CourierCore
-
 /// One setting of a SETTINGS frame: an identifier and a 32-bit value (RFC 9113 §6.5.1).
 public struct HTTP2Setting: Hashable, Sendable, CustomStringConvertible {
     /// Which setting.
