@@ -246,8 +246,6 @@ struct Transcript {
 
 let transcript = Transcript.record(exchanges: 1000)
 let transcriptPath = NSTemporaryDirectory() + "courier-h2-transcript-\(getpid()).bin"
-try transcript.write(to: transcriptPath)
-defer { try? FileManager.default.removeItem(atPath: transcriptPath) }
 
 func measureClientReplay() -> Double {
     precondition(transcript.replay() == 1000)
@@ -299,6 +297,7 @@ if let only = ProcessInfo.processInfo.environment["COURIER_BENCH_ONLY"] {
     exit(0)
 }
 
+try transcript.write(to: transcriptPath)
 var frames = (encode: Double.infinity, decode: Double.infinity)
 var smallFrames = (encode: Double.infinity, decode: Double.infinity)
 var ours: [String: Double] = [:]
@@ -316,6 +315,7 @@ for _ in 0..<3 {
         nghttp2 = merged
     }
 }
+try? FileManager.default.removeItem(atPath: transcriptPath)
 if nghttp2 == nil { print("note: nghttp2 driver not found at \(driver) (make -C Benchmarks build)") }
 
 print("frame codec (mix of \(frameMix.count) frames, 16.5 KiB of DATA per pass)")
