@@ -341,6 +341,13 @@ public final class StreamConnection: @unchecked Sendable {
             let result: SystemCalls.IOResult
             do {
                 result = try vectors.withUnsafeMutableBufferPointer { pointer throws(ReactorError) in
+                    if vectorCount == 1 {
+                        // One buffer: plain send, the cheaper call.
+                        let single = pointer[0]
+                        return try SystemCalls.io("send(\(remoteAddress))") {
+                            send(fd, single.iov_base, single.iov_len, Int32(MSG_NOSIGNAL))
+                        }
+                    }
                     var message = msghdr()
                     message.msg_iov = pointer.baseAddress
                     message.msg_iovlen = vectorCount
