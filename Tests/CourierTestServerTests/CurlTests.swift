@@ -67,7 +67,7 @@ struct CurlTests {
     /// Downloads 100 MiB with curl while sampling this process's resident memory: from `/bytes` (views of a
     /// shared pattern table), then from a generator that allocates every chunk anew, which only stays bounded
     /// when the server waits for the client between writes.
-    private func largeDownload(_ server: TestServer, extra: [String]) async throws {
+    func largeDownload(_ server: TestServer, extra: [String]) async throws {
         server.route(.get, "/fresh/:count") { request in
             let count = Int(request.parameters["count"]!)!
             return TestResponse(body: .generate(length: count) { writer in
@@ -108,15 +108,23 @@ struct CurlTests {
 
     @Test("100 MiB through curl in bounded memory, cleartext")
     func largeCleartext() async throws {
-        try await withServer(limit: .seconds(150)) { server in try await largeDownload(server, extra: []) }
+        // In a child process (an exit test): resident memory then counts this transfer only, not the
+        // suites running in parallel.
+        await #expect(processExitsWith: .success) {
+            try await withServer(limit: .seconds(150)) { server in try await CurlTests().largeDownload(server, extra: []) }
+        }
     }
 
     @Test("100 MiB through curl in bounded memory, TLS")
     func largeTLS() async throws {
-        try await withServer(.tls(), limit: .seconds(150)) { server in
-            let caFile = try temporaryFile(try #require(server.caCertificatePEM), name: "ca.pem")
-            defer { try? FileManager.default.removeItem(atPath: caFile) }
-            try await largeDownload(server, extra: ["--http1.1", "--cacert", caFile])
+        // In a child process (an exit test): resident memory then counts this transfer only, not the
+        // suites running in parallel.
+        await #expect(processExitsWith: .success) {
+            try await withServer(.tls(), limit: .seconds(150)) { server in
+                let caFile = try temporaryFile(try #require(server.caCertificatePEM), name: "ca.pem")
+                defer { try? FileManager.default.removeItem(atPath: caFile) }
+                try await CurlTests().largeDownload(server, extra: ["--http1.1", "--cacert", caFile])
+            }
         }
     }
 

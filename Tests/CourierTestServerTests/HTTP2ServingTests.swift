@@ -127,7 +127,7 @@ struct HTTP2ServingTests {
     }
 
     /// Downloads 100 MiB through a slow reader while sampling resident memory.
-    private func largeDownload(_ server: TestServer, extra: [String]) async throws {
+    func largeDownload(_ server: TestServer, extra: [String]) async throws {
         server.route(.get, "/fresh/:count") { request in
             let count = Int(request.parameters["count"]!)!
             return TestResponse(body: .generate(length: count) { writer in
@@ -162,15 +162,23 @@ struct HTTP2ServingTests {
 
     @Test("100 MiB over h2c in bounded memory")
     func largeCleartext() async throws {
-        try await withServer(limit: .seconds(150)) { server in try await largeDownload(server, extra: ["--http2-prior-knowledge"]) }
+        // In a child process (an exit test): resident memory then counts this transfer only, not the
+        // suites running in parallel.
+        await #expect(processExitsWith: .success) {
+            try await withServer(limit: .seconds(150)) { server in try await HTTP2ServingTests().largeDownload(server, extra: ["--http2-prior-knowledge"]) }
+        }
     }
 
     @Test("100 MiB over h2 with TLS in bounded memory")
     func largeTLS() async throws {
-        try await withServer(.tls(), limit: .seconds(150)) { server in
-            let caFile = try temporaryFile(try #require(server.caCertificatePEM), name: "ca.pem")
-            defer { try? FileManager.default.removeItem(atPath: caFile) }
-            try await largeDownload(server, extra: ["--http2", "--cacert", caFile])
+        // In a child process (an exit test): resident memory then counts this transfer only, not the
+        // suites running in parallel.
+        await #expect(processExitsWith: .success) {
+            try await withServer(.tls(), limit: .seconds(150)) { server in
+                let caFile = try temporaryFile(try #require(server.caCertificatePEM), name: "ca.pem")
+                defer { try? FileManager.default.removeItem(atPath: caFile) }
+                try await HTTP2ServingTests().largeDownload(server, extra: ["--http2", "--cacert", caFile])
+            }
         }
     }
 
