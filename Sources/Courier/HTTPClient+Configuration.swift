@@ -26,6 +26,10 @@ extension HTTPClient {
         /// The bottom of the chain: the network, or a mock.
         public var transport: HTTPClient.Transport = .network
 
+        // Client features (Docs/features.md).
+        /// Transparent gzip/deflate decoding with limits against bombs (on).
+        public var decompression = Decompression()
+
         /// The defaults.
         public init() {}
     }

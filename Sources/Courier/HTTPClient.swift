@@ -80,12 +80,18 @@ public final class HTTPClient: Sendable {
         try await execute(HTTPClientRequest(head: request, body: body, timeout: timeout))
     }
 
-    /// Sends a request through the middleware chain and the transport.
+    /// Sends a request through the client's features (redirects, cookies, decompression; see
+    /// `HTTPClient+Features.swift`), the middleware chain and the transport.
     public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+        try await executeWithFeatures(request)
+    }
+
+    /// One hop of a request through the middleware chain, with the per-hop features at its bottom.
+    func executeHop(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         let middleware = configuration.middleware
-        if middleware.isEmpty { return try await bottom(request) }
+        if middleware.isEmpty { return try await executeFeaturesAndTransport(request) }
         return try await Self.chain(middleware[...], bottom: HTTPClientNext { [self] (request) async throws(HTTPClientError) in
-            try await bottom(request)
+            try await executeFeaturesAndTransport(request)
         })(request)
     }
 
@@ -95,7 +101,7 @@ public final class HTTPClient: Sendable {
         return HTTPClientNext { (request) async throws(HTTPClientError) in try await first.execute(request, next: rest) }
     }
 
-    private func bottom(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+    func bottom(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         switch configuration.transport {
         case .network: return try await send(request)
         case .mock(let answer):
