@@ -38,7 +38,7 @@ final class DecompressingBodySource: ResponseBodySource {
             // Decode what is pending (no lock is held across the await below).
             let step = state.withLock { state -> Result<ByteBuffer?, HTTPClientError>? in
                 if let failure = state.failure { return .failure(failure) }
-                if state.pending.readableBytes > 0 {
+                if state.pending.readableBytes > 0 || state.inflater.hasPendingOutput {
                     var output = ByteBuffer(capacity: 0)
                     do throws(DecompressionError) {
                         try state.inflater.inflate(&state.pending, into: &output, maximumOutput: outputChunkSize)

@@ -27,6 +27,8 @@ extension HTTPClient {
         public var transport: HTTPClient.Transport = .network
 
         // Client features (Docs/features.md).
+        /// Following redirects (on, at most 10, never https → http).
+        public var redirects = RedirectPolicy()
         /// Transparent gzip/deflate decoding with limits against bombs (on).
         public var decompression = Decompression()
 

@@ -9,7 +9,12 @@
 extension HTTPClient {
     /// Runs `request` through every feature, the middleware chain and the transport.
     func executeWithFeatures(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
-        try await executeHop(request)
+        if request.options.followRedirects ?? configuration.redirects.isEnabled {
+            return try await RedirectFollower(policy: configuration.redirects).run(request) { (hop) async throws(HTTPClientError) in
+                try await executeHop(hop)
+            }
+        }
+        return try await executeHop(request)
     }
 
     /// The bottom of the middleware chain: the per-hop features around the transport.

@@ -11,6 +11,8 @@ public struct HTTPClientResponse: Sendable {
     public var version: HTTPProtocolVersion
     /// The body.
     public var body: Body
+    /// The redirects followed to get here, in order (empty when the first answer was final).
+    public var redirects: [Redirect] = []
 
     /// The status.
     public var status: HTTPResponse.Status { head.status }

@@ -10,11 +10,14 @@ import CZlib
 /// send as raw deflate (RFC 1951): the first two bytes tell which. Anything after the end of the stream is an
 /// error, as is a body that ends before it.
 ///
+/// The client uses it for transparent decompression; it is public for decoding stored bodies (and fuzzing).
 /// Not thread-safe: the owner serializes calls.
-final class StreamingInflater {
+public final class StreamingInflater {
     /// A content coding this type decodes.
-    enum Format: Sendable, Hashable {
+    public enum Format: Sendable, Hashable {
+        /// gzip (RFC 1952), members concatenated.
         case gzip
+        /// zlib (RFC 1950) or raw deflate (RFC 1951), told apart by the first two bytes.
         case deflate
     }
 
@@ -26,11 +29,12 @@ final class StreamingInflater {
     /// The current stream (or gzip member) ended; more input must start a new gzip member.
     private var memberEnded = false
     /// Compressed bytes consumed so far.
-    private(set) var consumedBytes = 0
+    public private(set) var consumedBytes = 0
     /// Decoded bytes produced so far.
-    private(set) var producedBytes = 0
+    public private(set) var producedBytes = 0
 
-    init(format: Format) {
+    /// A decoder for one body in `format`.
+    public init(format: Format) {
         self.format = format
         stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
@@ -43,14 +47,18 @@ final class StreamingInflater {
     }
 
     /// Whether the input seen so far is a complete stream (it may end here).
-    var isAtEnd: Bool { memberEnded || (consumedBytes == 0 && sniffed == nil) }
+    public var isAtEnd: Bool { memberEnded || (consumedBytes == 0 && sniffed == nil) }
+
+    /// Whether decoded bytes may be waiting inside the decoder (the last call filled its output): call
+    /// `inflate` again, with or without new input, before deciding the input ran short.
+    public private(set) var hasPendingOutput = false
 
     /// Decodes from `input` (advancing its reader index over what was consumed) and appends at most
-    /// `maximumOutput` decoded bytes to `output`. Returns when the output is full, the input is used up, or
-    /// the stream ended (with input left only if it is invalid, which throws).
-    func inflate(_ input: inout ByteBuffer, into output: inout ByteBuffer, maximumOutput: Int) throws(DecompressionError) {
+    /// `maximumOutput` decoded bytes to `output`. Returns when the output is full, the input is used up and
+    /// nothing is pending, or the stream ended (with input left only if it is invalid, which throws).
+    public func inflate(_ input: inout ByteBuffer, into output: inout ByteBuffer, maximumOutput: Int) throws(DecompressionError) {
         var produced = 0
-        while produced < maximumOutput, input.readableBytes > 0 {
+        while produced < maximumOutput, input.readableBytes > 0 || hasPendingOutput {
             if memberEnded {
                 guard format == .gzip else {
                     throw DecompressionError(.trailingData, "\(input.readableBytes) bytes after the end of the deflate stream")
@@ -84,6 +92,8 @@ final class StreamingInflater {
             consumedBytes += consumed
             producedBytes += written
             produced += written
+            // A full output region may leave decoded bytes inside zlib even with no input left.
+            hasPendingOutput = status == Z_OK && written == wanted
             switch status {
             case Z_OK:
                 continue
@@ -99,7 +109,8 @@ final class StreamingInflater {
     }
 
     /// The body ended: succeeds only if the stream was complete.
-    func finish() throws(DecompressionError) {
+    public func finish() throws(DecompressionError) {
+        precondition(!hasPendingOutput, "finish() with decoded bytes still pending: call inflate until none are")
         guard isAtEnd else {
             throw DecompressionError(.truncated, "the \(format) stream ended after \(consumedBytes) bytes, before its end marker")
         }
