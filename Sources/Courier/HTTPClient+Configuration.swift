@@ -31,6 +31,8 @@ extension HTTPClient {
         public var redirects = RedirectPolicy()
         /// Transparent gzip/deflate decoding with limits against bombs (on).
         public var decompression = Decompression()
+        /// Cookies stored from responses and sent with later requests (nil: off, the default).
+        public var cookieJar: CookieJar? = nil
 
         /// The defaults.
         public init() {}

@@ -22,7 +22,10 @@ extension HTTPClient {
         var request = request
         let decompress = request.options.decompressResponse ?? configuration.decompression.isEnabled
         if decompress { ContentDecoding.prepare(&request.head) }
+        let jar = configuration.cookieJar
+        jar?.addCookies(to: &request.head)
         var response = try await bottom(request)
+        jar?.store(from: response.head, for: request.head)
         if decompress {
             response = try ContentDecoding.decode(response, method: request.head.method,
                                                   configuration: configuration.decompression)
