@@ -33,6 +33,8 @@ extension HTTPClient {
         public var decompression = Decompression()
         /// Cookies stored from responses and sent with later requests (nil: off, the default).
         public var cookieJar: CookieJar? = nil
+        /// Forward proxies (none by default; `.environment` reads `HTTPS_PROXY` and friends).
+        public var proxy: ProxyConfiguration = .none
 
         /// The defaults.
         public init() {}

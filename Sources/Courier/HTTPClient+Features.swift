@@ -33,3 +33,13 @@ extension HTTPClient {
         return response
     }
 }
+
+/// What the configuration's features need, prepared once when the client is created.
+struct ClientFeatures: Sendable {
+    /// The proxies, environment variables read.
+    let proxy: HTTPClient.ProxyConfiguration
+
+    init(configuration: HTTPClient.Configuration) {
+        proxy = configuration.proxy.resolved()
+    }
+}

@@ -17,6 +17,8 @@ public final class HTTPClient: Sendable {
     public let eventLoopGroup: EventLoopGroup
     let pools: ConnectionPools
     let transport: ClientConnectionFactory
+    /// Proxy, observers and other features, prepared from the configuration (HTTPClient+Features.swift).
+    let features: ClientFeatures
     private let tlsFailure: HTTPClientError?
 
     /// A process-wide client with the default configuration on the shared loops; never shut down.
@@ -27,6 +29,7 @@ public final class HTTPClient: Sendable {
     public init(configuration: Configuration = Configuration(), eventLoopGroup: EventLoopGroup = .shared) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
+        features = ClientFeatures(configuration: configuration)
         var tls = configuration.tls
         tls.applicationProtocols = ClientConnectionFactory.applicationProtocols(for: configuration.httpVersion)
         tls.handshakeTimeout = configuration.timeouts.tlsHandshake
@@ -117,7 +120,8 @@ public final class HTTPClient: Sendable {
     private func send(_ clientRequest: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         let request = clientRequest.head
         let body = clientRequest.body
-        let origin = try Self.origin(of: request)
+        var origin = try Self.origin(of: request)
+        origin.proxy = try features.proxy.endpoint(for: origin)
         if origin.scheme == .https, let tlsFailure { throw tlsFailure }
         let deadline = (clientRequest.timeout ?? configuration.timeouts.total).map { SystemClock.now() + $0 }
         var attempt = 0

@@ -61,17 +61,32 @@ public struct ClientConnectionFactory: Sendable {
             if let path = origin.unixSocketPath {
                 connection = try await StreamConnection.connect(to: .unix(path: path), on: loop, options: socketOptions,
                                                                 timeout: connectTimeout)
+            } else if let proxy = origin.proxy {
+                connection = try await StreamConnection.connect(host: proxy.host, port: proxy.port, on: loop,
+                                                                resolver: resolver, options: socketOptions,
+                                                                timeout: connectTimeout)
             } else {
                 connection = try await StreamConnection.connect(host: origin.host, port: origin.port, on: loop,
                                                                 resolver: resolver, options: socketOptions,
                                                                 timeout: connectTimeout)
             }
         } catch {
+            if let proxy = origin.proxy {
+                let failure = TransportError(error, requestNotProcessed: true)
+                throw TransportError(failure.code, "cannot reach the proxy \(proxy): \(failure.message)", underlying: error,
+                                     requestNotProcessed: true)
+            }
             throw TransportError(error, requestNotProcessed: true)
         }
         switch origin.scheme {
         case .http:
             let stream = PlainByteStream(connection)
+            if let proxy = origin.proxy, origin.unixSocketPath == nil {
+                // Forwarding proxies speak HTTP/1.1: requests go in absolute form on this connection.
+                var forwarding = http1
+                forwarding.forwardingProxy = .init(targetPrefix: "http://\(origin.authority)", authorization: proxy.authorization)
+                return HTTP1ClientConnection(stream: stream, configuration: forwarding)
+            }
             if versionPolicy == .http2PriorKnowledge {
                 return try makeHTTP2(stream)
             }
@@ -80,6 +95,10 @@ public struct ClientConnectionFactory: Sendable {
             guard let tls else {
                 loop.execute { connection.close() }
                 throw TransportError(.tlsFailed, "no TLS configuration for \(origin)", requestNotProcessed: true)
+            }
+            if let proxy = origin.proxy, origin.unixSocketPath == nil {
+                try await ProxyTunnel.open(over: connection, to: origin, proxy: proxy, limits: http1.limits,
+                                           timeout: connectTimeout)
             }
             let stream: TLSByteStream
             do {
