@@ -2,6 +2,7 @@ import CourierCore
 import CourierReactor
 import CourierTLS
 import CourierTransport
+import Logging
 
 extension HTTPClient {
     /// How a client behaves: TLS, HTTP versions, pool limits, timeouts and limits. Every field has a
@@ -35,6 +36,13 @@ extension HTTPClient {
         public var cookieJar: CookieJar? = nil
         /// Forward proxies (none by default; `.environment` reads `HTTPS_PROXY` and friends).
         public var proxy: ProxyConfiguration = .none
+        /// Hears each request's events and timings (nil: nobody, no cost).
+        public var eventListener: (any HTTPClientEventListener)? = nil
+        /// swift-metrics reporting (free until a backend is bootstrapped).
+        public var metrics = Metrics()
+        /// Where the client logs: security warnings, and at debug level each request's hops, connections
+        /// and timings with a `courier.request` id in the metadata.
+        public var logger = Logger(label: "courier")
 
         /// The defaults.
         public init() {}

@@ -48,10 +48,12 @@ public final class HTTPClient: Sendable {
         http1.limits.maxFieldCount = configuration.limits.maximumResponseHeaderCount
         http1.readTimeout = configuration.timeouts.read
         http1.responseBufferHighWatermark = configuration.limits.responseBufferSize
-        transport = ClientConnectionFactory(
+        var factory = ClientConnectionFactory(
             connectTimeout: configuration.timeouts.connect, socketOptions: socket, resolver: configuration.resolver,
             versionPolicy: configuration.httpVersion, tls: context, tlsHandshakeTimeout: configuration.timeouts.tlsHandshake,
             http1: http1)
+        features.configure(&factory)
+        transport = factory
         var pool = ConnectionPoolConfiguration()
         pool.maximumConnectionsPerOrigin = configuration.pool.maximumConnectionsPerHost
         pool.maximumHTTP2ConnectionsPerOrigin = configuration.pool.maximumHTTP2ConnectionsPerHost
@@ -64,7 +66,8 @@ public final class HTTPClient: Sendable {
         case .http1Only: pool.preferredProtocol = .http1Only
         case .http2PriorKnowledge: pool.preferredProtocol = .http2PriorKnowledge
         }
-        pools = ConnectionPools(configuration: pool, factory: transport, group: eventLoopGroup)
+        pools = ConnectionPools(configuration: pool, factory: transport, group: eventLoopGroup,
+                                statisticsObserver: features.poolStatisticsObserver)
         if let warning = context?.securityWarning { Self.warn(warning) }
     }
 
@@ -136,9 +139,11 @@ public final class HTTPClient: Sendable {
             } catch {
                 throw HTTPClientError(pool: error, origin: origin)
             }
+            clientRequest.observation?.connectionAcquired(connection, origin: origin)
             do {
                 return try await RequestExecution(request: request, body: body, deadline: deadline,
-                                                  expectContinueTimeout: configuration.timeouts.expectContinue)
+                                                  expectContinueTimeout: configuration.timeouts.expectContinue,
+                                                  observation: clientRequest.observation)
                     .run(on: connection, pool: pool)
             } catch {
                 if attempt < 3, Self.canRetry(clientRequest, after: error) { continue }

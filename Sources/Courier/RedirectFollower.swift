@@ -76,8 +76,10 @@ struct RedirectFollower {
                 }
                 next.timeout = remaining
             }
-            redirects.append(HTTPClientResponse.Redirect(status: response.status, from: current.string, to: target.string,
-                                                         method: next.head.method))
+            let redirect = HTTPClientResponse.Redirect(status: response.status, from: current.string, to: target.string,
+                                                       method: next.head.method)
+            redirects.append(redirect)
+            request.observation?.redirected(redirect)
             await Self.discard(response.body, declaredLength: response.headerFields[.contentLength].flatMap { Int($0) })
             request = next
         }

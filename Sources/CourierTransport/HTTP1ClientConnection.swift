@@ -69,6 +69,17 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
     private var readTimer: ScheduledTask?
     /// Exchanges completed on this connection (a reused connection has completed at least one).
     public private(set) var completedExchanges = 0
+    /// Setup timings waiting for the first request that uses the connection (when collected).
+    private let setupMetrics = Mutex<ConnectionSetupMetrics?>(nil)
+
+    public func attachSetupMetrics(_ metrics: ConnectionSetupMetrics) { setupMetrics.withLock { $0 = metrics } }
+
+    public func takeSetupMetrics() -> ConnectionSetupMetrics? {
+        setupMetrics.withLock { metrics in
+            defer { metrics = nil }
+            return metrics
+        }
+    }
 
     /// Wraps a connected stream and starts reading.
     public init(stream: any ByteStream, configuration: HTTP1ConnectionConfiguration = HTTP1ConnectionConfiguration()) {

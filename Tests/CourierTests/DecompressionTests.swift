@@ -7,10 +7,10 @@ import Synchronization
 @Suite struct DecompressionTests {
     /// A client whose mock answers every request with `body` in `encoding`, cut into chunks of `sizes`.
     static func client(encoding: String?, body: [UInt8], sizes: [Int] = [4096], status: HTTPResponse.Status = .ok,
+                       seen seenBox: SeenRequests = SeenRequests(),
                        configure: (inout HTTPClient.Configuration) -> Void = { _ in }) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configure(&configuration)
-        let seenBox = SeenRequests()
         configuration.transport = .mock { request in
             seenBox.requests.withLock { $0.append(request.head) }
             var fields = HTTPFields()
@@ -19,12 +19,10 @@ import Synchronization
             return HTTPClientResponse(head: HTTPResponse(status: status, headerFields: fields),
                                       body: .stream(ChunkedBytes(bytes: body, sizes: sizes)))
         }
-        lastSeen.withLock { $0 = seenBox }
         return HTTPClient(configuration: configuration)
     }
 
     final class SeenRequests: Sendable { let requests = Mutex<[HTTPRequest]>([]) }
-    static let lastSeen = Mutex<SeenRequests?>(nil)
 
     static let text = String(repeating: "The quick brown fox jumps over the lazy dog. 0123456789\n", count: 5000)
 
@@ -52,8 +50,8 @@ import Synchronization
     }
 
     @Test func addsAcceptEncodingUnlessTheCallerChoseOne() async throws {
-        let client = Self.client(encoding: nil, body: Array("plain".utf8))
-        let seen = Self.lastSeen.withLock { $0! }
+        let seen = SeenRequests()
+        let client = Self.client(encoding: nil, body: Array("plain".utf8), seen: seen)
         _ = try await withTimeout { try await client.get("http://example.test/a").body.collect(upTo: 100) }
         let brotli: HTTPFields = [.acceptEncoding: "br"]
         _ = try await withTimeout { try await client.get("http://example.test/b", headerFields: brotli).body.collect(upTo: 100) }
@@ -65,8 +63,8 @@ import Synchronization
 
     @Test func disabledLeavesBodiesAndHeadersAlone() async throws {
         let compressed = TestCompression.compress(Self.text, .gzip)
-        let client = Self.client(encoding: "gzip", body: compressed) { $0.decompression = .disabled }
-        let seen = Self.lastSeen.withLock { $0! }
+        let seen = SeenRequests()
+        let client = Self.client(encoding: "gzip", body: compressed, seen: seen) { $0.decompression = .disabled }
         let (head, body) = try await withTimeout {
             let response = try await client.get("http://example.test/")
             return (response.head, try await response.body.collect(upTo: 1 << 20))
