@@ -38,6 +38,7 @@ extension HTTPClientError {
         case .limitExceeded: code = .limitExceeded
         case .invalidRequest: code = .invalidRequest
         case .cancelled: code = .cancelled
+        case .proxyFailed: code = .proxyFailed
         }
         self.init(code, error.message, underlying: error.underlying ?? error, isSafeToRetry: error.requestNotProcessed)
     }

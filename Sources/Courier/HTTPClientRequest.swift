@@ -8,6 +8,8 @@ public struct HTTPClientRequest: Sendable {
     public var timeout: Duration?
     /// Per-request switches read by the client's features.
     public var options: Options
+    /// Follows the request for listeners, debug logs and metrics (nil unless one of them is on).
+    var observation: RequestObservation?
 
     /// Creates a request.
     public init(head: HTTPRequest, body: HTTPClientRequestBody? = nil, timeout: Duration? = nil, options: Options = Options()) {

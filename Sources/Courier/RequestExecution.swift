@@ -14,6 +14,8 @@ struct RequestExecution: Sendable {
     let body: HTTPClientRequestBody?
     let deadline: Timestamp?
     let expectContinueTimeout: Duration
+    /// Hears when the request was sent (listeners, debug logs, metrics), if any.
+    let observation: RequestObservation?
 
     func run(on connection: any ClientConnection, pool: OriginPool) async throws(TransportError) -> HTTPClientResponse {
         let loop = connection.loop
@@ -73,6 +75,7 @@ struct RequestExecution: Sendable {
                     try exchange.finishBody()
                 }
             }
+            observation?.requestSent()
             let response = try await exchange.response()
             let responseBody: HTTPClientResponse.Body =
                 request.method == .head ? .empty : HTTPClientResponse.Body(stream: exchange.body)

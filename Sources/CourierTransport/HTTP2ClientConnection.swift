@@ -33,6 +33,17 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     }
 
     public let connectionID: UInt64
+    /// Setup timings waiting for the first request that uses the connection (when collected).
+    private let setupMetrics = Mutex<ConnectionSetupMetrics?>(nil)
+
+    public func attachSetupMetrics(_ metrics: ConnectionSetupMetrics) { setupMetrics.withLock { $0 = metrics } }
+
+    public func takeSetupMetrics() -> ConnectionSetupMetrics? {
+        setupMetrics.withLock { metrics in
+            defer { metrics = nil }
+            return metrics
+        }
+    }
     public let stream: any ByteStream
     public var loop: EventLoop { stream.loop }
     public var protocolVersion: HTTPProtocolVersion { .http2 }

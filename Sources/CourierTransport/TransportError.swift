@@ -38,6 +38,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case invalidRequest
         /// The exchange was cancelled locally.
         case cancelled
+        /// A forward proxy refused or broke the `CONNECT` tunnel (its status is in the message).
+        case proxyFailed
     }
 
     /// The kind of failure.
