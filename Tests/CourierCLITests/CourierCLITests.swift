@@ -1,0 +1,1 @@
+// The CLI's end-to-end tests.
