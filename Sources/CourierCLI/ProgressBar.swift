@@ -64,7 +64,9 @@ struct ProgressBar {
             value /= 1024
             unit += 1
         }
-        return unit == 0 ? "\(count) B" : JSONText.fixed((value * 10).rounded() / 10, decimals: 1) + " " + units[unit]
+        guard unit > 0 else { return "\(count) B" }
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10) " + units[unit]
     }
 
     /// `seconds` as `m:ss` (or `h:mm:ss`).

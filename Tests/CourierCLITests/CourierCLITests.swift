@@ -1,1 +1,0 @@
-// The CLI's end-to-end tests.
