@@ -13,6 +13,7 @@ struct CourierCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "courier",
         abstract: "An HTTP/1.1 and HTTP/2 client on Courier: fetch a URL, benchmark a server, or run the demo.",
+        usage: "courier [<options>] <url>\ncourier bench [<options>] <url>\ncourier demo",
         discussion: """
             `courier URL` fetches a URL (the `fetch` subcommand is the default); see `courier fetch --help` for \
             its curl-compatible options and its exit statuses.
