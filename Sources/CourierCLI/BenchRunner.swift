@@ -99,7 +99,8 @@ struct BenchRunner {
         }
         let seconds = Double(SystemClock.now().nanoseconds &- start.nanoseconds) / 1e9
         return BenchResult(statistics: merged, seconds: seconds, protocolVersion: version,
-                           connections: plan.connections, streamsPerConnection: perConnection, loops: loops.count)
+                           connections: plan.connections, streamsPerConnection: perConnection,
+                           requestedStreams: plan.streams, loops: loops.count)
     }
 
     /// The hot loop: `quota` requests one after another, or until `deadline`.

@@ -63,6 +63,8 @@ struct BenchResult: Sendable {
     var protocolVersion: HTTPProtocolVersion
     var connections: Int
     var streamsPerConnection: Int
+    /// The `-m` asked for (it applies to HTTP/2 only).
+    var requestedStreams: Int
     var loops: Int
 
     var requestsPerSecond: Double { seconds > 0 ? Double(statistics.completed) / seconds : 0 }
@@ -99,7 +101,10 @@ struct BenchResult: Sendable {
     /// The human-readable report, in the spirit of h2load's.
     var text: String {
         let s = statistics
-        let perConnection = streamsPerConnection == 1 ? "1 request at a time" : "\(streamsPerConnection) concurrent streams"
+        var perConnection = streamsPerConnection == 1 ? "1 request at a time" : "\(streamsPerConnection) concurrent streams"
+        if protocolVersion == .http1_1 && requestedStreams > 1 {
+            perConnection += " (-m \(requestedStreams) applies to HTTP/2 only)"
+        }
         var lines = [
             "\(protocolVersion.rawValue), \(connections) connection\(connections == 1 ? "" : "s") × \(perConnection), \(loops) event loop\(loops == 1 ? "" : "s")",
             "finished in \(JSONText.fixed(seconds, decimals: 3)) s: \(JSONText.fixed(requestsPerSecond, decimals: 1)) req/s, \(JSONText.fixed(megabytesPerSecond, decimals: 2)) MB/s",
