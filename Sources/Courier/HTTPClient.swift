@@ -2,6 +2,7 @@ import CourierCore
 import CourierReactor
 import CourierTLS
 import CourierTransport
+import CourierHTTP2
 import CourierPool
 import Synchronization
 
@@ -45,10 +46,15 @@ public final class HTTPClient: Sendable {
         http1.limits.maxFieldCount = configuration.limits.maximumResponseHeaderCount
         http1.readTimeout = configuration.timeouts.read
         http1.responseBufferHighWatermark = configuration.limits.responseBufferSize
+        var http2 = HTTP2Configuration()
+        http2.maxHeaderListSize = configuration.limits.maximumResponseHeaderBytes
+        http2.initialWindowSize = configuration.limits.responseBufferSize
+        http2.connectionWindowSize = max(configuration.limits.responseBufferSize * 4, 4 << 20)
+        if let interval = configuration.pool.http2PingInterval { http2.keepAlive = .init(interval: interval) }
         transport = ClientConnectionFactory(
             connectTimeout: configuration.timeouts.connect, socketOptions: socket, resolver: configuration.resolver,
             versionPolicy: configuration.httpVersion, tls: context, tlsHandshakeTimeout: configuration.timeouts.tlsHandshake,
-            http1: http1)
+            http1: http1, http2: http2)
         var pool = ConnectionPoolConfiguration()
         pool.maximumConnectionsPerOrigin = configuration.pool.maximumConnectionsPerHost
         pool.maximumHTTP2ConnectionsPerOrigin = configuration.pool.maximumHTTP2ConnectionsPerHost

@@ -34,6 +34,7 @@ extension HTTPClientError {
         case .connectionClosed: code = .connectionClosed
         case .readTimeout: code = .readTimeout
         case .writeTimeout: code = .writeTimeout
+        case .deadlineExceeded: code = .deadlineExceeded
         case .limitExceeded: code = .limitExceeded
         case .invalidRequest: code = .invalidRequest
         case .cancelled: code = .cancelled

@@ -61,7 +61,7 @@ struct RequestExecution: Sendable {
             throw error
         }
         if let deadline {
-            exchange.armDeadline(deadline, error: TransportError(.readTimeout, "the request's deadline passed"))
+            exchange.armDeadline(deadline, error: TransportError(.deadlineExceeded, "the request's deadline passed"))
         }
         let version = connection.protocolVersion
         return try await withTaskCancellationHandlerTyped { () async throws(TransportError) -> HTTPClientResponse in

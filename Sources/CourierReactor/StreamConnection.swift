@@ -427,6 +427,17 @@ public final class StreamConnection: @unchecked Sendable {
         handler?.connectionDidClose(self, error: error)
     }
 
+    /// Closes the connection abortively: the peer receives a TCP RST instead of a FIN (SO_LINGER with a zero
+    /// timeout), and bytes still queued here or unsent in the kernel are discarded. For servers and tests that
+    /// must act like a peer that resets; the handler hears `connectionDidClose` as after `close`.
+    public func reset() {
+        loop.assertInEventLoop()
+        if case .open = state {
+            try? SystemCalls.setOption(fd, SOL_SOCKET, SO_LINGER, linger(l_onoff: 1, l_linger: 0))
+        }
+        close()
+    }
+
     // MARK: - Interest
 
     private func updateInterest() {

@@ -1,6 +1,7 @@
 import CourierCore
 import CourierReactor
 import CourierTLS
+import CourierHTTP2
 
 /// Which HTTP versions a client may use.
 public enum HTTPVersionPolicy: Sendable, Hashable {
@@ -29,12 +30,15 @@ public struct ClientConnectionFactory: Sendable {
     public var tlsHandshakeTimeout: Duration
     /// HTTP/1.1 driver settings.
     public var http1: HTTP1ConnectionConfiguration
+    /// HTTP/2 settings and limits.
+    public var http2: HTTP2Configuration
 
     /// Creates a factory.
     public init(connectTimeout: Duration = .seconds(10), socketOptions: SocketOptions = SocketOptions(),
                 resolver: any Resolver = SystemResolver.shared, versionPolicy: HTTPVersionPolicy = .automatic,
                 tls: TLSClientContext?, tlsHandshakeTimeout: Duration = .seconds(10),
-                http1: HTTP1ConnectionConfiguration = HTTP1ConnectionConfiguration()) {
+                http1: HTTP1ConnectionConfiguration = HTTP1ConnectionConfiguration(),
+                http2: HTTP2Configuration = HTTP2Configuration()) {
         self.connectTimeout = connectTimeout
         self.socketOptions = socketOptions
         self.resolver = resolver
@@ -42,6 +46,7 @@ public struct ClientConnectionFactory: Sendable {
         self.tls = tls
         self.tlsHandshakeTimeout = tlsHandshakeTimeout
         self.http1 = http1
+        self.http2 = http2
     }
 
     /// The ALPN list a TLS context for `policy` should offer.
@@ -73,7 +78,7 @@ public struct ClientConnectionFactory: Sendable {
         case .http:
             let stream = PlainByteStream(connection)
             if versionPolicy == .http2PriorKnowledge {
-                return try makeHTTP2(stream)
+                return try await makeHTTP2(stream)
             }
             return HTTP1ClientConnection(stream: stream, configuration: http1)
         case .https:
@@ -90,7 +95,7 @@ public struct ClientConnectionFactory: Sendable {
             }
             switch stream.negotiatedApplicationProtocol {
             case "h2"?:
-                return try makeHTTP2(stream)
+                return try await makeHTTP2(stream)
             default:
                 if versionPolicy == .http2PriorKnowledge {
                     stream.close(error: nil)
@@ -101,8 +106,14 @@ public struct ClientConnectionFactory: Sendable {
         }
     }
 
-    private func makeHTTP2(_ stream: any ByteStream) throws(TransportError) -> any ClientConnection {
-        stream.close(error: nil)
-        throw TransportError(.protocolViolation, "HTTP/2 is not available yet", requestNotProcessed: true)
+    /// Starts HTTP/2 and waits for the server's SETTINGS, so the pool learns its stream limit up front.
+    private func makeHTTP2(_ stream: any ByteStream) async throws(TransportError) -> any ClientConnection {
+        let connection = HTTP2ClientConnection(stream: stream, configuration: http2)
+        await connection.waitForSettings()
+        guard connection.isAvailable else {
+            throw TransportError(.connectionClosed, "the server closed the HTTP/2 connection before its SETTINGS",
+                                 requestNotProcessed: true)
+        }
+        return connection
     }
 }

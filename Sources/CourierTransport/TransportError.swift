@@ -30,6 +30,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case readTimeout
         /// Nothing could be written within the write timeout.
         case writeTimeout
+        /// The request's overall deadline passed.
+        case deadlineExceeded
         /// A configured limit was exceeded.
         case limitExceeded
         /// The request itself is invalid (header injection, bad framing).
