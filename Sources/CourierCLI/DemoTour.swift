@@ -38,7 +38,7 @@ struct DemoTour {
     /// Runs every step, printing as it goes; returns whether all behaved.
     mutating func run() async -> Bool {
         let start = SystemClock.now()
-        print("Courier demo: in-process test server at \(server.baseURL) (TLS with a CA generated in memory)")
+        Self.say("Courier demo: in-process test server at \(server.baseURL) (TLS with a CA generated in memory)")
         await http1OverTLS()
         let http2 = await negotiateHTTP2()
         await concurrentRequests(http2: http2)
@@ -48,7 +48,7 @@ struct DemoTour {
         await negotiating.shutdown()
         await http1.shutdown()
         let failed = outcomes.filter { $0 == .failed }.count
-        print("\(failed == 0 ? "done" : "\(failed) step\(failed == 1 ? "" : "s") failed") in \(Self.elapsed(since: start))")
+        Self.say("\(failed == 0 ? "done" : "\(failed) step\(failed == 1 ? "" : "s") failed") in \(Self.elapsed(since: start))")
         return failed == 0
     }
 
@@ -59,7 +59,7 @@ struct DemoTour {
         case .unavailable: "–"
         case .failed: "✗"
         }
-        print("  \(mark) \(title.padding(to: 22)) \(detail)")
+        Self.say("  \(mark) \(title.padding(to: 22)) \(detail)")
     }
 
     private mutating func http1OverTLS() async {
@@ -188,6 +188,12 @@ struct DemoTour {
         } catch {
             report(.failed, "typed error", "untyped \(error)")
         }
+    }
+
+    /// Prints a line at once, even when standard output is a file or a pipe (the tour is watched live).
+    static func say(_ line: String) {
+        print(line)
+        fflush(nil)
     }
 
     /// The process's resident set size (from /proc/self/statm).

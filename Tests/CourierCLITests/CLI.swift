@@ -51,7 +51,14 @@ enum CLI {
         let script = #"out=$1; err=$2; in=$3; shift 3; exec "$@" <"$in" >"$out" 2>"$err""#
         let process = try ChildProcess(["/bin/sh", "-c", script, "sh", outputPath, errorPath, inputPath, executable]
                                        + arguments, lifetime: 300)
-        let status = try await waitForExit(process, timeLimit: timeLimit)
+        let status: Int32
+        do {
+            status = try await waitForExit(process, timeLimit: timeLimit)
+        } catch {
+            let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+            throw CLIError("courier \(arguments.joined(separator: " ")): \(error)\nstandard output:\n\(output)\nstandard error:\n\(errors)")
+        }
         let output = (try? Data(contentsOf: URL(fileURLWithPath: outputPath))).map { [UInt8]($0) } ?? []
         let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
         return Result(status: status, output: output, errors: errors)

@@ -4,7 +4,7 @@ import Testing
 /// `courier demo` runs its whole tour against the in-process server (with smaller sizes than `make demo`).
 @Suite(.enabled(if: CLI.isBuilt)) struct DemoTests {
     @Test func tourPassesEveryStep() async throws {
-        let result = try await CLI.run(["demo", "--requests", "100", "--download-mb", "8"], timeLimit: .seconds(120))
+        let result = try await CLI.run(["demo", "--requests", "100", "--download-mb", "8"], timeLimit: .seconds(30))
         let text = result.outputText
         #expect(result.status == 0, "\(text)\n\(result.errors)")
         #expect(text.hasPrefix("Courier demo: in-process test server at https://localhost:"))
