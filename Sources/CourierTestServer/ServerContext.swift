@@ -90,8 +90,12 @@ final class ServerContext: Sendable {
             let connection = HTTP1ServerConnection(id: id, stream: stream, socket: socket, context: self,
                                                    isTLS: tlsContext != nil)
             connection.start(initialBytes: initialBytes)
+        case .http2 where configuration.servesHTTP2:
+            let connection = HTTP2ServerConnection(id: id, stream: stream, socket: socket, context: self,
+                                                   isTLS: tlsContext != nil)
+            connection.start(initialBytes: initialBytes)
         case .http2:
-            recorder.protocolError("connection \(id): HTTP/2 is not served yet")
+            recorder.protocolError("connection \(id): HTTP/2 is not served (servesHTTP2 is off)")
             socket.close()
             connectionClosed(id)
         }

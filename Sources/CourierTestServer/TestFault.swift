@@ -6,8 +6,8 @@
 /// Several can be combined: delays and drip add up with one interruption (drop, reset, stall, truncation);
 /// when several interruptions are given, the one that happens first in the response wins.
 ///
-/// Every fault has a meaning on HTTP/1.1. The HTTP/2-flavoured ones (`goAway`, `refuseStream`, a reset's
-/// HTTP/2 error code) are applied as their closest HTTP/1.1 equivalent, as documented on each.
+/// Every fault has a meaning on both protocols. The HTTP/2-flavoured ones (`goAway`, `refuseStream`, a
+/// reset's HTTP/2 error code) are applied on HTTP/1.1 as their closest equivalent, as documented on each.
 public struct TestFault: Sendable, Hashable, CustomStringConvertible {
     /// Where in a response an interruption happens.
     public enum Moment: Sendable, Hashable, CustomStringConvertible {

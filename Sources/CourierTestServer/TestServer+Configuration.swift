@@ -2,6 +2,7 @@ import CourierCore
 import CourierReactor
 import CourierTLS
 import CourierHTTP1
+import CourierHTTP2
 
 extension TestServer {
     /// How a `TestServer` listens, speaks and records. The defaults give a cleartext HTTP/1.1 server on
@@ -48,7 +49,12 @@ extension TestServer {
         public var announcesConnectionClose = true
         /// When `Expect: 100-continue` is answered. Default: when the handler reads the body.
         public var continueBehavior: ContinueBehavior = .whenBodyIsRead
-        /// Limits for parsing requests (line lengths, header count and size). Default: the parser's.
+        /// Whether HTTP/2 is served: over TLS when the client picks `h2` with ALPN, over cleartext when it
+        /// starts with the HTTP/2 preface (prior knowledge). Default: on.
+        public var servesHTTP2 = true
+        /// HTTP/2 settings, windows and defences (e.g. `maxConcurrentStreams`, 100 by default).
+        public var http2 = HTTP2Configuration()
+        /// Limits for parsing HTTP/1.1 requests (line lengths, header count and size). Default: the parser's.
         public var requestLimits = HTTP1Limits()
         /// Request body bytes buffered for a handler before the server stops reading. Default: 256 KiB.
         public var requestBodyBufferSize = 256 * 1024
@@ -82,7 +88,8 @@ extension TestServer {
         public var minimumVersion: TLSVersion = .tls12
         /// The newest version accepted. Default: TLS 1.3.
         public var maximumVersion: TLSVersion = .tls13
-        /// ALPN protocols offered, in preference order; nil offers what the server speaks (`http/1.1`).
+        /// ALPN protocols offered, in preference order; nil offers what the server speaks (`h2` when
+        /// `servesHTTP2`, then `http/1.1`).
         public var applicationProtocols: [String]?
         /// Refuse clients whose ALPN offer has nothing in common. Default: off.
         public var requireApplicationProtocolMatch = false

@@ -20,9 +20,9 @@ import Synchronization
 /// await server.shutdown()
 /// ```
 ///
-/// Serves HTTP/1.1 over cleartext or TLS (with a generated CA and localhost certificate); HTTP/2 is
-/// detected (ALPN `h2`, the prior-knowledge preface) and will be served by a driver next to the HTTP/1.1
-/// one. Connections run on the server's event loops; handlers run as tasks on their connection's loop.
+/// Serves HTTP/1.1 and HTTP/2 over cleartext (HTTP/2 with prior knowledge) or TLS (ALPN; a generated CA
+/// and localhost certificate). Connections run on the server's event loops; handlers run as tasks on their
+/// connection's loop.
 public final class TestServer: Sendable {
     /// The configuration it was started with.
     public let configuration: Configuration
@@ -101,7 +101,8 @@ public final class TestServer: Sendable {
                 var serverConfiguration = TLSServerConfiguration(certificate: keyPair)
                 serverConfiguration.minimumVersion = tls.minimumVersion
                 serverConfiguration.maximumVersion = tls.maximumVersion
-                serverConfiguration.applicationProtocols = tls.applicationProtocols ?? ["http/1.1"]
+                serverConfiguration.applicationProtocols = tls.applicationProtocols
+                    ?? (configuration.servesHTTP2 ? ["h2", "http/1.1"] : ["http/1.1"])
                 serverConfiguration.requireApplicationProtocolMatch = tls.requireApplicationProtocolMatch
                 serverConfiguration.clientAuthentication = tls.clientAuthentication
                 serverConfiguration.sessionResumption = tls.sessionResumption

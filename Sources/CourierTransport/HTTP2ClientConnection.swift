@@ -27,6 +27,9 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         /// Whether END_STREAM goes out after `pending`.
         var endAfterPending = false
         var trailersAfterPending: HPACKHeaderList?
+        /// DATA bytes received, and those already given back to flow control.
+        var received = 0
+        var credited = 0
     }
 
     public let connectionID: UInt64
@@ -194,6 +197,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
                 machine.consumed(id, bytes: bytes.readableBytes)
                 return
             }
+            streams[id]?.received += bytes.readableBytes
             if bytes.readableBytes > 0 { context.exchange.body.yield(bytes) }
             if endStream { context.exchange.body.finish() }
         case .trailers(let id, let fields):
@@ -203,18 +207,18 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         case .streamClosed(let id):
             streamFinished(id)
         case .streamReset(let id, let code):
-            guard let context = streams.removeValue(forKey: id) else { return }
+            guard let context = removeStream(id) else { return }
             let refused = code == .refusedStream
             context.exchange.fail(TransportError(refused ? .streamRefused : .streamReset,
                                                  "the server reset the stream (\(code))", requestNotProcessed: refused))
             delegate?.connection(self, finishedExchangeReusable: true)
         case .streamError(let id, let error):
-            guard let context = streams.removeValue(forKey: id) else { return }
+            guard let context = removeStream(id) else { return }
             context.exchange.fail(Self.transportError(error, requestNotProcessed: false))
             delegate?.connection(self, finishedExchangeReusable: true)
         case .goAway(let goAway):
             for id in goAway.unprocessedStreams {
-                guard let context = streams.removeValue(forKey: id) else { continue }
+                guard let context = removeStream(id) else { continue }
                 context.exchange.fail(TransportError(.streamRefused, "the server is going away and did not process the request",
                                                      requestNotProcessed: true))
             }
@@ -236,7 +240,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     }
 
     private func streamFinished(_ id: HTTP2StreamID) {
-        guard let context = streams.removeValue(forKey: id) else { return }
+        guard let context = removeStream(id) else { return }
         if context.exchange.body.endState == nil {
             // Closed without a complete response (reset handled elsewhere): report the cut.
             context.exchange.fail(TransportError(.connectionClosed, "the stream closed before the response completed"))
@@ -247,14 +251,32 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         if draining && streams.isEmpty { stream.close(error: nil) }
     }
 
+    /// The application read `bytes` of a stream's body: reopen the window by that much. Reports arriving after
+    /// the stream ended are ignored (its remaining bytes were credited when it ended).
     private func consumed(_ id: HTTP2StreamID, bytes: Int) {
-        guard !closed else { return }
-        machine.consumed(id, bytes: bytes)
+        guard !closed, var context = streams[id] else { return }
+        let credit = min(bytes, context.received - context.credited)
+        guard credit > 0 else { return }
+        context.credited += credit
+        streams[id] = context
+        machine.consumed(id, bytes: credit)
         scheduleFlush()
     }
 
+    /// Forgets a stream, giving back to the connection window whatever it received and nobody consumed yet
+    /// (its body stream still holds those bytes; the stream window no longer matters).
+    @discardableResult
+    private func removeStream(_ id: HTTP2StreamID) -> StreamContext? {
+        guard let context = streams.removeValue(forKey: id) else { return nil }
+        if context.received > context.credited && !closed {
+            machine.consumed(id, bytes: context.received - context.credited)
+            scheduleFlush()
+        }
+        return context
+    }
+
     private func reset(_ id: HTTP2StreamID, _ exchange: ClientExchange, _ error: TransportError) {
-        streams[id] = nil
+        removeStream(id)
         machine.resetStream(id, code: .cancel)
         exchange.fail(error)
         scheduleFlush()
@@ -282,7 +304,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
                 context.trailersAfterPending = nil
             }
         } catch {
-            streams[id] = nil
+            removeStream(id)
             context.exchange.fail(Self.transportError(error, requestNotProcessed: false))
             machine.resetStream(id, code: .internalError)
             scheduleFlush()

@@ -186,3 +186,81 @@ extension ByteBuffer {
         writeRepeating(byte, count: count)
     }
 }
+
+@Suite struct HTTP2ClientTests {
+    static func h2cClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.httpVersion = .http2PriorKnowledge
+        return HTTPClient(configuration: configuration)
+    }
+
+    /// Sequential streams on one connection move more bytes than the connection window: each stream's bytes
+    /// must be given back to the connection window, or the connection stalls.
+    @Test func sequentialStreamsReturnTheirBytesToTheConnectionWindow() async throws {
+        let server = try await TestServer.start()
+        let client = Self.h2cClient()
+        let total = try await withTimeout(.seconds(60)) {
+            var total = 0
+            for index in 0..<2500 {
+                let response = try await client.get(server.url("/bytes/4096"))
+                if index % 2 == 0 {
+                    total += try await response.body.collect(upTo: 8192).readableBytes
+                } else {
+                    response.body.cancel()   // abandoned bodies must give their bytes back too
+                    total += 4096
+                }
+            }
+            return total
+        }
+        #expect(total == 2500 * 4096)
+        #expect(Set(server.requests(path: "/bytes/4096").map(\.connectionID)).count == 1)
+        await client.shutdown()
+        await server.shutdown()
+    }
+
+    @Test func goAwayMidLoadLosesNoRequest() async throws {
+        let server = try await TestServer.start()
+        let client = Self.h2cClient()
+        // Every 50th response closes its connection with GOAWAY; streams above its last id are retried.
+        let statuses = try await withTimeout(.seconds(120)) {
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<1000 {
+                    group.addTask {
+                        if index % 50 == 0 { server.injectFaults([.goAway()], count: 1, path: "/status/200") }
+                        return try await client.get(server.url("/status/200")).status.code
+                    }
+                }
+                var statuses: [Int] = []
+                for try await status in group { statuses.append(status) }
+                return statuses
+            }
+        }
+        #expect(statuses.count == 1000)
+        #expect(statuses.allSatisfy { $0 == 200 })
+        await client.shutdown()
+        await server.shutdown()
+    }
+
+    @Test func refusedStreamIsRetriedOnAnotherStream() async throws {
+        let server = try await TestServer.start()
+        let client = Self.h2cClient()
+        server.injectFaults([.refuseStream], count: 1, path: "/upload")
+        let answer = try await withTimeout { try await client.post(server.url("/upload"), body: .string("twice?")).body.string(upTo: 100) }
+        #expect(answer == #"{"bytes":6}"#)
+        await client.shutdown()
+        await server.shutdown()
+    }
+
+    @Test func resetStreamIsATypedErrorAndTheConnectionStaysUsable() async throws {
+        let server = try await TestServer.start()
+        let client = Self.h2cClient()
+        let error = await #expect(throws: HTTPClientError.self) {
+            try await withTimeout { _ = try await client.get(server.url("/bytes/100000?fault=reset&at=1000")).body.collect(upTo: 1 << 20) }
+        }
+        #expect(error?.code == .streamReset)
+        let status = try await withTimeout { try await client.get(server.url("/status/200")).status }
+        #expect(status == .ok)
+        await client.shutdown()
+        await server.shutdown()
+    }
+}
