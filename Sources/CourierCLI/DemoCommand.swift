@@ -26,7 +26,10 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let server = try await TestServer.start(.tls())
+        var configuration = TestServer.Configuration.tls()
+        // Room for every request of the concurrency step on one HTTP/2 connection (servers commonly allow 100-256).
+        configuration.http2.maxConcurrentStreams = max(requests, 100)
+        let server = try await TestServer.start(configuration)
         var sizes = DemoTour.Sizes()
         sizes.concurrentRequests = requests
         sizes.downloadBytes = downloadMegabytes * 1_000_000

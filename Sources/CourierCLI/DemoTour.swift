@@ -96,7 +96,7 @@ struct DemoTour {
     private mutating func concurrentRequests(http2: Bool) async {
         let count = sizes.concurrentRequests
         let client = http2 ? negotiating : http1
-        let connectionsBefore = server.recorder.connectionsAccepted
+        let recordedBefore = server.recorder.requestCount(path: "/bytes/1024")
         let start = SystemClock.now()
         let url = server.url("/bytes/1024")
         let succeeded = await withTaskGroup(of: Bool.self) { group in
@@ -115,9 +115,10 @@ struct DemoTour {
             for await ok in group where ok { succeeded += 1 }
             return succeeded
         }
-        let connections = server.recorder.connectionsAccepted - connectionsBefore
-        let how = http2 ? "multiplexed on \(connections) HTTP/2 connection\(connections == 1 ? "" : "s")"
-            : "over \(connections) new pooled HTTP/1.1 connection\(connections == 1 ? "" : "s") (no HTTP/2 to multiplex on)"
+        // The connections that carried this step's requests, as the server saw them.
+        let connections = Set(server.recorder.requests(path: "/bytes/1024").dropFirst(recordedBefore).map(\.connectionID)).count
+        let how = http2 ? "multiplexed on \(connections) HTTP/2 connection\(connections == 1 ? "" : "s") (the server allows \(Self.grouped(server.configuration.http2.maxConcurrentStreams)) streams)"
+            : "over \(connections) pooled HTTP/1.1 connection\(connections == 1 ? "" : "s") (no HTTP/2 to multiplex on)"
         report(succeeded == count ? .passed : .failed, "\(Self.grouped(count)) concurrent",
                "\(succeeded)/\(count) answered 200 with their 1 KiB verified, in \(Self.elapsed(since: start)), \(how)")
     }

@@ -109,7 +109,11 @@ struct TransferFailure: Error, Sendable {
         var message = error.message
         let redundant = error.code.description + ": "
         if message.hasPrefix(redundant) { message.removeFirst(redundant.count) }
-        if let underlying = error.underlying, !message.contains("\(underlying)") { message += " (\(underlying))" }
+        if let underlying = error.underlying {
+            // The lower layer's account, unless it only repeats the message.
+            let detail = "\(underlying)"
+            if !message.contains(detail) && !detail.contains(message) { message += " (\(detail))" }
+        }
         self.init(code: error.code.description, message: message, status: ExitStatus(error.code))
     }
 

@@ -30,6 +30,20 @@ import Testing
         #expect(status["2xx"] == 301)
     }
 
+    @Test func http2RunsStreamsPerConnection() async throws {
+        let nginx = try NginxServer.start()
+        defer { nginx.stop() }
+        let result = try await CLI.run(["bench", "--http2-prior-knowledge", "-c", "2", "-m", "8", "-n", "400", "--json",
+                                        "http://127.0.0.1:\(nginx.h2cPort)/small"])
+        #expect(result.status == 0, "\(result.errors)")
+        let report = try jsonObject(result.outputText)
+        #expect(report["protocol"] as? String == "HTTP/2")
+        #expect(report["connections"] as? Int == 2)
+        #expect(report["streams"] as? Int == 8)
+        #expect(report["requests"] as? Int == 400)
+        #expect(report["errors"] as? Int == 0)
+    }
+
     @Test func statusCodesAreCountedNotErrors() async throws {
         let nginx = try NginxServer.start()
         defer { nginx.stop() }

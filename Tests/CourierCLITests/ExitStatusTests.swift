@@ -122,13 +122,16 @@ import Glibc
         let untrusted = try await failure([url])
         #expect(untrusted.status == 5)
         #expect(untrusted.code == "tlsFailed")
-        // Trusting the certificate, or not verifying, succeeds. HTTP/1.1 is forced while the client has no
-        // HTTP/2 driver: nginx would pick h2 in ALPN.
+        // Trusting the certificate, or not verifying, succeeds: HTTP/2 by ALPN, or HTTP/1.1 when asked.
         let caPath = try scratch.file("ca.pem", Array(certificate.utf8))
-        let trusted = try await CLI.run(["--http1.1", "--cacert", caPath, url])
+        let trusted = try await CLI.run(["--cacert", caPath, "--summary", url])
         #expect(trusted.status == 0)
         #expect(trusted.output == (0..<10_000).map(NginxServer.patternByte(at:)))
-        let insecure = try await CLI.run(["--http1.1", "-k", url])
+        #expect(try trusted.summary()["protocol"] as? String == "HTTP/2")
+        let http1 = try await CLI.run(["--http1.1", "--cacert", caPath, "--summary", url])
+        #expect(http1.status == 0)
+        #expect(try http1.summary()["protocol"] as? String == "HTTP/1.1")
+        let insecure = try await CLI.run(["-k", url])
         #expect(insecure.status == 0)
         #expect(insecure.output.count == 10_000)
     }

@@ -20,6 +20,36 @@ import Glibc
         #expect(result.errors.isEmpty)
     }
 
+    @Test func http2WithPriorKnowledge() async throws {
+        let size = 1_000_003
+        let nginx = try NginxServer.start(files: ["pattern.bin": size])
+        defer { nginx.stop() }
+        let scratch = try TemporaryDirectory()
+        let path = scratch.path + "/body.bin"
+        let result = try await CLI.run(["--http2-prior-knowledge", "-i", "--summary", "-o", path,
+                                        "http://127.0.0.1:\(nginx.h2cPort)/pattern.bin"])
+        #expect(result.status == 0, "\(result.errors)")
+        let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        // -i over HTTP/2: no reason phrase, field names in lower case as they arrive.
+        let head = String(decoding: written.prefix(while: { $0 != 0x0A }), as: UTF8.self)
+        #expect(head == "HTTP/2 200\r")
+        let separator = try #require(written.indices.first { written[$0...].starts(with: [13, 10, 13, 10]) })
+        #expect(Array(written[(separator + 4)...]) == (0..<size).map(NginxServer.patternByte(at:)))
+        let summary = try result.summary()
+        #expect(summary["protocol"] as? String == "HTTP/2")
+        #expect(summary["bodyBytes"] as? Int == size)
+        #expect((summary["headers"] as? [[String]])?.contains(["content-length", String(size)]) == true)
+    }
+
+    @Test func http1OnlyAgainstAnHTTP2OnlyPortFails() async throws {
+        let nginx = try NginxServer.start()
+        defer { nginx.stop() }
+        // nginx's h2c port answers an HTTP/1.1 request with a connection preface error: not a response.
+        let result = try await CLI.run(["--summary", "--max-time", "10", "http://127.0.0.1:\(nginx.h2cPort)/small"])
+        #expect(result.status == 7 || result.status == 8, "\(result.errors)")
+        #expect(try result.summary()["error"] is [String: Any])
+    }
+
     @Test func bodyAloneGoesToStandardOutput() async throws {
         let nginx = try NginxServer.start()
         defer { nginx.stop() }

@@ -90,14 +90,57 @@ import Testing
         }
     }
 
-    @Test func benchAgainstTheServer() async throws {
+    @Test func http2FaultsMapToExitStatuses() async throws {
         try await withServer { server in
-            let result = try await CLI.run(["bench", "-c", "4", "-n", "400", "--json", server.url("/bytes/100")])
+            let cases: [(query: String, status: Int32, code: String, head: Bool)] = [
+                ("fault=reset&at=40000", 7, "streamReset", true),
+                ("fault=drop&at=40000", 8, "connectionClosed", true),
+                ("fault=reset&at=before-head", 7, "streamReset", false),
+                ("fault=drop&at=before-head", 8, "connectionClosed", false),
+            ]
+            for (query, status, code, head) in cases {
+                let result = try await CLI.run(["--http2-prior-knowledge", "--summary", server.url("/bytes/100000?" + query)])
+                #expect(result.status == status, "\(query): \(result.errors)")
+                let summary = try result.summary()
+                #expect((summary["error"] as? [String: Any])?["code"] as? String == code, "\(query)")
+                #expect(summary["protocol"] as? String == (head ? "HTTP/2" : nil), "\(query)")
+                if head {
+                    #expect(summary["bodyBytes"] as? Int == 40000, "\(query)")
+                    #expect(result.output.count == 40000 && TestPattern.matches(result.output, offset: 0), "\(query)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func benchOpensExactlyItsConnections(http2: Bool) async throws {
+        try await withServer { server in
+            let result = try await CLI.run(["bench", "-c", "4", "-m", "5", "-n", "400", "--json"]
+                                           + (http2 ? ["--http2-prior-knowledge"] : []) + [server.url("/bytes/100")])
             #expect(result.status == 0, "\(result.errors)")
             let report = try jsonObject(result.outputText)
             #expect(report["requests"] as? Int == 400)
             #expect(report["bodyBytes"] as? Int == 40_000)
+            #expect(report["protocol"] as? String == (http2 ? "HTTP/2" : "HTTP/1.1"))
+            #expect(report["streams"] as? Int == (http2 ? 5 : 1))
             #expect(server.recorder.connectionsAccepted == 4)
+            // Over HTTP/2 the streams of a connection run concurrently: every connection carried requests.
+            let perConnection = Dictionary(grouping: server.recorder.requests, by: \.connectionID).mapValues(\.count)
+            #expect(perConnection.count == 4)
+            #expect(perConnection.values.reduce(0, +) == 404)
+        }
+    }
+
+    @Test func http2OverTLSByALPN() async throws {
+        try await withServer(.tls()) { server in
+            let scratch = try TemporaryDirectory()
+            let ca = try scratch.file("ca.pem", Array(try #require(server.caCertificatePEM).utf8))
+            let result = try await CLI.run(["--cacert", ca, "--summary", "-i", server.url("/bytes/5000")])
+            #expect(result.status == 0, "\(result.errors)")
+            #expect(result.outputText.hasPrefix("HTTP/2 200\r\n"))
+            #expect(try result.summary()["protocol"] as? String == "HTTP/2")
+            let http1 = try await CLI.run(["--http1.1", "--cacert", ca, "--summary", server.url("/bytes/5000")])
+            #expect(try http1.summary()["protocol"] as? String == "HTTP/1.1")
         }
     }
 }
