@@ -223,6 +223,12 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
         current = nil
         exchange.completed()
         completedExchanges += 1
+        if readPausedForBody {
+            // The body ended while reading was paused for a slow consumer (its end was already read): a finished
+            // body stream reports no more consumption, so resume here or the next exchange never reads. Later
+            // in this loop iteration, as resuming may deliver buffered bytes, and this runs inside `parse()`.
+            loop.executeLocal { [self] in consumerCaughtUp() }
+        }
         readTimer?.cancel()
         readTimer = nil
         let reusable = keepAlive && !draining && !closed
