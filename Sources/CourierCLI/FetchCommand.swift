@@ -16,9 +16,8 @@ struct FetchCommand: AsyncParsableCommand {
             bodyBytes, bodySha256, error (null or {code, message}), timings (totalMs, headMs, bodyMs) and \
             attempts.
 
-            Not supported yet (rejected with status 2): -L/--location and --max-redirs (redirects), \
-            --compressed (decompression), --retry (retries), -x/--proxy (proxies), -b/--cookie and \
-            -c/--cookie-jar (cookies).
+            Not supported yet (rejected with status 2): --retry (retries), -x/--proxy (proxies), \
+            -b/--cookie and -c/--cookie-jar (cookies).
 
             \(ExitStatus.helpTable)
             """)
@@ -85,13 +84,13 @@ struct FetchCommand: AsyncParsableCommand {
     @OptionGroup(title: "Connection options")
     var connection: ConnectionOptions
 
-    @Flag(name: [.customShort("L"), .customLong("location")], help: .hidden)
+    @Flag(name: [.customShort("L"), .customLong("location")], help: "Follow redirects (up to 10, or --max-redirs).")
     var followRedirects = false
 
-    @Option(name: .customLong("max-redirs"), help: .hidden)
+    @Option(name: .customLong("max-redirs"), help: "The most redirects -L follows.")
     var maxRedirects: Int?
 
-    @Flag(name: .customLong("compressed"), help: .hidden)
+    @Flag(name: .customLong("compressed"), help: "Ask for gzip or deflate and write the body decoded.")
     var compressed = false
 
     @Option(name: .customLong("retry"), help: .hidden)
@@ -108,8 +107,7 @@ struct FetchCommand: AsyncParsableCommand {
 
     func validate() throws {
         let pending: [(given: Bool, flag: String, feature: String)] = [
-            (followRedirects, "-L/--location", "redirects"), (maxRedirects != nil, "--max-redirs", "redirects"),
-            (compressed, "--compressed", "response decompression"), (retry != nil, "--retry", "retries"),
+            (retry != nil, "--retry", "retries"),
             (proxy != nil, "-x/--proxy", "proxies"), (cookie != nil, "-b/--cookie", "cookies"),
             (cookieJar != nil, "-c/--cookie-jar", "cookies"),
         ]
@@ -117,6 +115,7 @@ struct FetchCommand: AsyncParsableCommand {
             throw ValidationError("\(flag.flag): this version of courier does not support \(flag.feature) yet")
         }
         if let maxTime { _ = try ConnectionOptions.duration(maxTime, option: "--max-time") }
+        if let maxRedirects, maxRedirects < 0 { throw ValidationError("--max-redirs must not be negative") }
         if let maxFileSize, maxFileSize < 0 { throw ValidationError("--max-filesize must not be negative") }
         if headOnly && !(data.isEmpty && dataBinary.isEmpty && dataRaw.isEmpty) {
             throw ValidationError("-I sends HEAD, which has no body: drop -d/--data-binary/--data-raw")
@@ -129,8 +128,10 @@ struct FetchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pieces = (data + dataBinary).map(RequestBuilder.Data.interpreted) + dataRaw.map(RequestBuilder.Data.raw)
-        let head = try RequestBuilder.head(url: url, method: method, headers: headers, userAgent: userAgent,
+        var head = try RequestBuilder.head(url: url, method: method, headers: headers, userAgent: userAgent,
                                            hasBody: !pieces.isEmpty, headOnly: headOnly)
+        // Named in the head, as curl does, so that -v shows it.
+        if compressed && head.headerFields[.acceptEncoding] == nil { head.headerFields[.acceptEncoding] = "gzip, deflate" }
         let body = try RequestBuilder.body(pieces)
         let timeout = try maxTime.map { (seconds) throws(ValidationError) in
             try ConnectionOptions.duration(seconds, option: "--max-time")
@@ -139,6 +140,10 @@ struct FetchCommand: AsyncParsableCommand {
 
         var configuration = HTTPClient.Configuration()
         connection.apply(to: &configuration)
+        // As curl: bodies arrive as sent unless --compressed, and redirects are followed only with -L.
+        configuration.decompression = compressed ? HTTPClient.Decompression() : .disabled
+        configuration.redirects = followRedirects ? HTTPClient.RedirectPolicy() : .disabled
+        if let maxRedirects { configuration.redirects.maximumRedirects = maxRedirects }
         let attempts = AttemptCounter()
         configuration.middleware = [attempts]
         let group = try EventLoopGroup(loopCount: 1, name: "courier")

@@ -58,6 +58,23 @@ import Glibc
         #expect(result.outputText == NginxServer.smallBody)
     }
 
+    @Test func compressedAsksForGzipAndWritesTheBodyDecoded() async throws {
+        let size = 500_000
+        let nginx = try NginxServer.start(files: ["pattern.bin": size])
+        defer { nginx.stop() }
+        let url = "http://127.0.0.1:\(nginx.httpPort)/pattern.bin"
+        let compressed = try await CLI.run(["--compressed", "-v", url])
+        #expect(compressed.status == 0, "\(compressed.errors)")
+        #expect(compressed.errors.lowercased().contains("accept-encoding: gzip, deflate"), "\(compressed.errors)")
+        #expect(compressed.output == (0..<size).map(NginxServer.patternByte(at:)))
+        // Without the flag nothing is asked for: the file comes with its length, as stored.
+        let plain = try await CLI.run(["--summary", url])
+        #expect(plain.output.count == size)
+        let headers = try #require(try plain.summary()["headers"] as? [[String]])
+        #expect(headers.contains(["Content-Length", String(size)]))
+        #expect(!headers.contains { $0.first == "Content-Encoding" })
+    }
+
     @Test func outputFileReceivesTheBodyAndTheSummaryDescribesIt() async throws {
         let size = 3 * 1024 * 1024 + 17
         let nginx = try NginxServer.start(files: ["pattern.bin": size])

@@ -39,6 +39,23 @@ import Testing
         }
     }
 
+    @Test func redirectsAreFollowedOnlyWithLocation() async throws {
+        try await withServer { server in
+            // Without -L the 302 is the answer, as with curl.
+            let plain = try await CLI.run(["--summary", server.url("/redirect/3")])
+            #expect(plain.status == 0, "\(plain.errors)")
+            #expect(try plain.summary()["status"] as? Int == 302)
+            let followed = try await CLI.run(["-L", "--summary", server.url("/redirect/3")])
+            #expect(followed.status == 0, "\(followed.errors)")
+            #expect(try followed.summary()["status"] as? Int == 200)
+            // One redirect more than allowed fails with the redirect category.
+            let limited = try await CLI.run(["-L", "--max-redirs", "2", "--summary", server.url("/redirect/3")])
+            #expect(limited.status != 0)
+            let error = try limited.summary()["error"] as? [String: Any]
+            #expect(error?["code"] as? String == "tooManyRedirects", "\(limited.errors)")
+        }
+    }
+
     @Test func repeatedFieldsArriveInOrder() async throws {
         try await withServer { server in
             let result = try await CLI.run(["-H", "X-Tag: one", "-H", "X-Tag: two", "-H", "Accept:", server.url("/headers")])
