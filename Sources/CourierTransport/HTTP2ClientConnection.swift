@@ -239,7 +239,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             }
             if streams.isEmpty { stream.close(error: nil) }
         case .connectionError(let error):
-            failAll(Self.transportError(error, requestNotProcessed: false))
+            failAll(Self.transportError(error, requestNotProcessed: false), markingUnansweredStale: false)
             flushNow()
             stream.close(error: Self.transportError(error, requestNotProcessed: false))
         case .readyToClose:
@@ -294,10 +294,16 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         delegate?.connection(self, finishedExchangeReusable: true)
     }
 
-    private func failAll(_ error: TransportError) {
+    /// Fails every open stream. When the connection was lost (not when the server broke the protocol),
+    /// streams that had no response yet are marked stale: idempotent requests among them may be retried on
+    /// another connection.
+    private func failAll(_ error: TransportError, markingUnansweredStale: Bool = true) {
         let all = streams
         streams.removeAll()
-        for (_, context) in all { context.exchange.fail(error) }
+        for (_, context) in all {
+            let stale = markingUnansweredStale && !context.exchange.responseStarted
+            context.exchange.fail(stale ? error.markedStale(true) : error)
+        }
     }
 
     // MARK: - Request bodies

@@ -241,6 +241,26 @@ extension ByteBuffer {
         await server.shutdown()
     }
 
+    /// An HTTP/2 connection lost with a stream still unanswered: the server may or may not have acted, so a
+    /// GET is retried on a new connection and a POST fails with a typed error, sent once.
+    @Test func lostHTTP2ConnectionRetriesUnansweredIdempotentRequestsOnly() async throws {
+        let server = try await TestServer.start()
+        let client = Self.h2cClient()
+        server.injectFaults([.dropConnection(at: .beforeHead)], count: 1, path: "/status/200")
+        let status = try await withTimeout { try await client.get(server.url("/status/200")).status.code }
+        #expect(status == 200)
+        #expect(server.requests(path: "/status/200").count == 2)
+
+        server.injectFaults([.dropConnection(at: .beforeHead)], count: 1, path: "/upload")
+        let error = await #expect(throws: HTTPClientError.self) {
+            try await withTimeout { _ = try await client.post(server.url("/upload"), body: .string("once")) }
+        }
+        #expect(error?.code == .connectionClosed, "\(String(describing: error))")
+        #expect(server.requests(path: "/upload").count == 1)
+        await client.shutdown()
+        await server.shutdown()
+    }
+
     @Test func refusedStreamIsRetriedOnAnotherStream() async throws {
         let server = try await TestServer.start()
         let client = Self.h2cClient()
