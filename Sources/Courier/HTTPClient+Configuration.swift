@@ -75,7 +75,9 @@ extension HTTPClient {
         public var tlsHandshake: Duration = .seconds(10)
         /// Waiting for a pooled connection.
         public var poolAcquire: Duration? = .seconds(30)
-        /// Silence from the server while a response is awaited or streaming.
+        /// Silence while a request is in flight, per request (per stream on HTTP/2): no response bytes for
+        /// this long fails it with `readTimeout`, or with `writeTimeout` when the server stopped taking the
+        /// request body (full socket buffers, a window that never opens). A slow consumer does not count.
         public var read: Duration? = .seconds(60)
         /// The whole request including the response body (nil: none; a per-request timeout overrides it).
         public var total: Duration? = nil

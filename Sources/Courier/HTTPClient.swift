@@ -58,6 +58,7 @@ public final class HTTPClient: Sendable {
             connectTimeout: configuration.timeouts.connect, socketOptions: socket, resolver: configuration.resolver,
             versionPolicy: configuration.httpVersion, tls: context, tlsHandshakeTimeout: configuration.timeouts.tlsHandshake,
             http1: http1, http2: http2)
+        factory.http2ReadTimeout = configuration.timeouts.read
         features.configure(&factory)
         transport = factory
         var pool = ConnectionPoolConfiguration()

@@ -286,7 +286,11 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
             }
             return
         }
-        fail(TransportError(.readTimeout, "no response bytes for \(timeout)"))
+        if let current, !current.requestSent, !stream.isWritable {
+            fail(TransportError(.writeTimeout, "the server took no request bytes for \(timeout)"))
+        } else {
+            fail(TransportError(.readTimeout, "no response bytes for \(timeout)"))
+        }
     }
 
     // MARK: - Conversions

@@ -104,6 +104,47 @@ import Foundation
         await server.shutdown()
     }
 
+    /// Silence is bounded per request on both protocols: a stalled response is a read timeout, an upload the
+    /// server stops taking (full socket buffers on HTTP/1.1, a closed window on HTTP/2) a write timeout.
+    @Test(arguments: [false, true])
+    func silenceIsAReadOrWriteTimeout(http2: Bool) async throws {
+        let server = try await TestServer.start()
+        // Takes no body bytes and never answers (until the server shuts down).
+        server.route(.post, "/hold") { _ in
+            try await Task.sleep(for: .seconds(600))
+            return .text("late")
+        }
+        let client = Self.client {
+            $0.timeouts.read = .milliseconds(400)
+            if http2 { $0.httpVersion = .http2PriorKnowledge }
+        }
+        for path in ["/bytes/100000?fault=stall&at=after-head", "/bytes/100000?fault=stall&at=before-head",
+                     "/bytes/100000?fault=stall&at=3000"] {
+            let error = await #expect(throws: HTTPClientError.self, "\(path)") {
+                try await withTimeout { _ = try await client.get(server.url(path)).body.collect(upTo: 1 << 20) }
+            }
+            #expect(error?.code == .readTimeout, "\(path): \(String(describing: error))")
+        }
+        // 256 MiB offered lazily: far more than socket buffers and windows hold.
+        let chunk = ByteBuffer(repeating: 0x61, count: 64 * 1024)
+        let total = 4096
+        let chunks = AsyncStream<ByteBuffer> { continuation in
+            for _ in 0..<total { continuation.yield(chunk) }
+            continuation.finish()
+        }
+        let error = await #expect(throws: HTTPClientError.self) {
+            try await withTimeout {
+                _ = try await client.post(server.url("/hold"), body: .stream(chunks, length: total * chunk.readableBytes))
+            }
+        }
+        #expect(error?.code == .writeTimeout, "\(String(describing: error))")
+        // The client still works.
+        let ok = try await withTimeout { try await client.get(server.url("/status/204")).status }
+        #expect(ok == .noContent)
+        await client.shutdown()
+        await server.shutdown()
+    }
+
     @Test func totalTimeoutCoversTheBodyToo() async throws {
         let server = try await TestServer.start()
         let client = Self.client()
