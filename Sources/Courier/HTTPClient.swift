@@ -128,9 +128,14 @@ public final class HTTPClient: Sendable {
 
     /// The network executor: a pooled connection, the exchange, and the retries that cannot duplicate effects.
     private func send(_ clientRequest: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
-        let request = clientRequest.head
+        var request = clientRequest.head
         let body = clientRequest.body
         var origin = try Self.origin(of: request)
+        if origin.unixSocketPath != nil {
+            // On the wire: a plain scheme, and a Host the server can accept.
+            request.scheme = origin.scheme.rawValue
+            request.authority = origin.host
+        }
         origin.proxy = try features.proxy.endpoint(for: origin)
         if origin.scheme == .https, let tlsFailure { throw tlsFailure }
         let deadline = (clientRequest.timeout ?? configuration.timeouts.total).map { SystemClock.now() + $0 }
@@ -169,14 +174,48 @@ public final class HTTPClient: Sendable {
 
     /// The origin a request goes to, from its scheme and authority.
     static func origin(of request: HTTPRequest) throws(HTTPClientError) -> Origin {
-        guard let schemeText = request.scheme?.lowercased(), let scheme = Origin.Scheme(rawValue: schemeText) else {
-            throw HTTPClientError(.invalidRequest, "the request's scheme must be http or https, not \(request.scheme ?? "none")")
+        try origin(scheme: request.scheme?.lowercased() ?? "none", authority: request.authority ?? "")
+    }
+
+    /// The origin for a scheme (`http`, `https`, or either with `+unix`) and an authority (for `+unix`, the
+    /// socket's percent-encoded path).
+    static func origin(scheme schemeText: String, authority: String) throws(HTTPClientError) -> Origin {
+        let unix = schemeText.hasSuffix("+unix")
+        guard let scheme = Origin.Scheme(rawValue: unix ? String(schemeText.dropLast(5)) : schemeText) else {
+            throw HTTPClientError(.invalidRequest, "the request's scheme must be http or https (or with +unix), not \(schemeText)")
         }
-        guard let authority = request.authority, !authority.isEmpty else {
+        guard !authority.isEmpty else {
             throw HTTPClientError(.invalidRequest, "the request has no authority (host)")
+        }
+        if unix {
+            guard let path = percentDecoded(authority), path.hasPrefix("/"), !path.utf8.contains(0) else {
+                throw HTTPClientError(.invalidRequest, "\(authority) is not a percent-encoded absolute socket path")
+            }
+            return Origin(scheme: scheme, host: "localhost", unixSocketPath: path)
         }
         let (host, port) = try Self.splitAuthority(authority)
         return Origin(scheme: scheme, host: host, port: port)
+    }
+
+    /// `text` with `%XX` escapes decoded; nil when an escape is malformed or the result is not UTF-8.
+    static func percentDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     static func splitAuthority(_ authority: String) throws(HTTPClientError) -> (host: String, port: Int?) {

@@ -145,6 +145,35 @@ import Foundation
         await server.shutdown()
     }
 
+    /// `http+unix://` with the socket path percent-encoded as the host, on both protocols; the request goes out
+    /// with `Host: localhost`.
+    @Test(arguments: [false, true])
+    func unixDomainSocketURLs(http2: Bool) async throws {
+        let path = "/tmp/courier-client-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        var configuration = TestServer.Configuration()
+        configuration.bindTarget = .unixSocket(path: path)
+        let server = try await TestServer.start(configuration)
+        let client = Self.client { if http2 { $0.httpVersion = .http2PriorKnowledge } }
+        let encoded = path.replacingOccurrences(of: "/", with: "%2F")
+        let body = try await withTimeout {
+            try await client.get("http+unix://\(encoded)/bytes/5000").body.collect(upTo: 1 << 20)
+        }
+        #expect(body.readableBytes == 5000)
+        let echoed = try await withTimeout {
+            try await client.post("http+unix://\(encoded)/upload", body: .string("over a socket file")).body.string(upTo: 100)
+        }
+        #expect(echoed == #"{"bytes":18}"#)
+        let recorded = server.requests(path: "/bytes/5000")
+        #expect(recorded.first?.authority == "localhost")
+        for bad in ["http+unix://relative.sock/x", "http+unix://%2Ftmp%2/x", "ftp+unix://%2Ftmp%2Fa.sock/x"] {
+            let error = await #expect(throws: HTTPClientError.self, "\(bad)") { _ = try await client.get(bad) }
+            #expect(error?.code == .invalidRequest)
+        }
+        await client.shutdown()
+        await server.shutdown()
+        unlink(path)
+    }
+
     @Test func totalTimeoutCoversTheBodyToo() async throws {
         let server = try await TestServer.start()
         let client = Self.client()
