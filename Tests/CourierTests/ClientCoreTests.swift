@@ -174,6 +174,36 @@ import Foundation
         unlink(path)
     }
 
+    /// Request trailers, computed after the body, arrive on both protocols (chunked on HTTP/1.1 even for a
+    /// body of known length).
+    @Test(arguments: [false, true])
+    func requestTrailersFollowTheBody(http2: Bool) async throws {
+        let server = try await TestServer.start()
+        let client = Self.client { if http2 { $0.httpVersion = .http2PriorKnowledge } }
+        let sent = Mutex(0)
+        let chunks = (0..<8).map { _ in ByteBuffer(repeating: 0x62, count: 10_000) }
+        let streamed = HTTPClientRequestBody.stream(StreamOf(chunks)).withTrailers {
+            var fields = HTTPFields()
+            fields[HTTPField.Name("x-checksum")!] = "computed-after-\(sent.withLock { $0 += 1; return $0 })"
+            return fields
+        }
+        let bytes = HTTPClientRequestBody.string("short and known").withTrailers {
+            var fields = HTTPFields()
+            fields[HTTPField.Name("x-signature")!] = "abc"
+            return fields
+        }
+        for (path, body, name, value, size) in [("/upload", streamed, "x-checksum", "computed-after-1", 80_000),
+                                                 ("/upload?second", bytes, "x-signature", "abc", 15)] {
+            let answer = try await withTimeout { try await client.post(server.url(path), body: body).body.string(upTo: 100) }
+            #expect(answer == "{\"bytes\":\(size)}")
+            let recorded = try #require(server.requests(path: "/upload").last)
+            #expect(recorded.bodyLength == size)
+            #expect(recorded.trailers?[HTTPField.Name(name)!] == value, "\(String(describing: recorded.trailers))")
+        }
+        await client.shutdown()
+        await server.shutdown()
+    }
+
     @Test func totalTimeoutCoversTheBodyToo() async throws {
         let server = try await TestServer.start()
         let client = Self.client()
