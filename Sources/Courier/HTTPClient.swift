@@ -84,6 +84,38 @@ public final class HTTPClient: Sendable {
         await pools.shutdown()
     }
 
+    /// Opens connections to `url`'s origin before the first request needs them (TCP, TLS and ALPN done), so
+    /// latency-sensitive first requests do not pay for the set-up. Up to `connections` (at most the pool's
+    /// per-host limit) over HTTP/1.1; HTTP/2 needs one. They wait idle in the pool under its idle timeout.
+    /// Does nothing with the mock transport.
+    public func prewarm(_ url: String, connections: Int = 1) async throws(HTTPClientError) {
+        guard case .network = configuration.transport else { return }
+        var origin = try Self.origin(of: try Self.request(.get, url))
+        origin.proxy = try features.proxy.endpoint(for: origin)
+        if origin.scheme == .https, let tlsFailure { throw tlsFailure }
+        guard let pool = pools.pool(for: origin) else { throw HTTPClientError(.shutdown, "the client was shut down") }
+        let count = max(1, min(connections, configuration.pool.maximumConnectionsPerHost))
+        // Every connection is held until all are open, so that each acquire opens a new one.
+        let results = await withTaskGroup(of: Result<any ClientConnection, PoolError>.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    do throws(PoolError) { return .success(try await pool.acquire(preferredLoop: nil)) } catch { return .failure(error) }
+                }
+            }
+            var results: [Result<any ClientConnection, PoolError>] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        var failure: PoolError?
+        for result in results {
+            switch result {
+            case .success(let connection): pool.releaseUnused(connection)
+            case .failure(let error): failure = failure ?? error
+            }
+        }
+        if let failure { throw HTTPClientError(pool: failure, origin: origin) }
+    }
+
     /// Sends `request` (scheme and authority name the origin) with `body`, and returns the response once its
     /// head arrived; the body streams after. `timeout` bounds the whole exchange, body included (it overrides
     /// the configuration's total timeout). Cancelling the calling task cancels the request.

@@ -204,6 +204,48 @@ import Foundation
         await server.shutdown()
     }
 
+    /// Pre-warmed connections are open before the first request and carry the requests that follow.
+    @Test func prewarmedConnectionsCarryTheFirstRequests() async throws {
+        let server = try await TestServer.start()
+        let client = Self.client()
+        try await withTimeout { try await client.prewarm(server.url("/"), connections: 3) }
+        #expect(server.recorder.connectionsAccepted == 3)
+        #expect(server.recorder.requestCount(path: "/status/200") == 0)
+        try await withTimeout {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<3 { group.addTask { _ = try await client.get(server.url("/status/200")) } }
+                try await group.waitForAll()
+            }
+        }
+        #expect(server.recorder.connectionsAccepted == 3)
+        // A closed port is a typed connect error.
+        let error = await #expect(throws: HTTPClientError.self) {
+            try await withTimeout { try await client.prewarm("http://127.0.0.1:\(try freePort())/") }
+        }
+        #expect(error?.code == .connectFailed, "\(String(describing: error))")
+        await client.shutdown()
+        await server.shutdown()
+    }
+
+    /// An idle connection is reused within the pool's idle timeout and closed by the client after it, on
+    /// both protocols.
+    @Test(arguments: [false, true])
+    func idleConnectionsAreReusedThenExpire(http2: Bool) async throws {
+        let server = try await TestServer.start()
+        let client = Self.client {
+            $0.pool.idleTimeout = .milliseconds(300)
+            if http2 { $0.httpVersion = .http2PriorKnowledge }
+        }
+        for _ in 0..<3 { _ = try await withTimeout { try await client.get(server.url("/status/200")) } }
+        #expect(server.recorder.connectionsAccepted == 1)
+        // The client closes the idle connection; the server sees it go.
+        try await withTimeout { try await server.recorder.waitForOpenConnections(0) }
+        _ = try await withTimeout { try await client.get(server.url("/status/200")) }
+        #expect(server.recorder.connectionsAccepted == 2)
+        await client.shutdown()
+        await server.shutdown()
+    }
+
     @Test func totalTimeoutCoversTheBodyToo() async throws {
         let server = try await TestServer.start()
         let client = Self.client()
