@@ -209,6 +209,8 @@ import Foundation
         let server = try await TestServer.start()
         let client = Self.client()
         try await withTimeout { try await client.prewarm(server.url("/"), connections: 3) }
+        // The server records its accepts on its own loop, just after the client saw them complete.
+        try await withTimeout { try await server.recorder.waitForOpenConnections(3) }
         #expect(server.recorder.connectionsAccepted == 3)
         #expect(server.recorder.requestCount(path: "/status/200") == 0)
         try await withTimeout {
