@@ -48,8 +48,11 @@ extension HTTPClient {
         public init() {}
     }
 
-    /// Connection pool limits (per origin: scheme, host, port).
+    /// Connection pool limits (per origin: scheme, host, port, and one across all origins).
     public struct Pool: Sendable, Hashable {
+        /// Connections open at once across every origin (nil: no limit). When reached, a new connection
+        /// waits for one to close, and an idle connection to another origin is closed to make room.
+        public var maximumConnections: Int? = 512
         /// HTTP/1.1 connections kept per origin.
         public var maximumConnectionsPerHost = 8
         /// HTTP/2 connections per origin (another opens only when every one is at its stream limit).

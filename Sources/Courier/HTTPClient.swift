@@ -74,7 +74,8 @@ public final class HTTPClient: Sendable {
         case .http2PriorKnowledge: pool.preferredProtocol = .http2PriorKnowledge
         }
         pools = ConnectionPools(configuration: pool, factory: transport, group: eventLoopGroup,
-                                statisticsObserver: features.poolStatisticsObserver)
+                                statisticsObserver: features.poolStatisticsObserver,
+                                maximumConnections: configuration.pool.maximumConnections)
         if let warning = context?.securityWarning { Self.warn(warning) }
     }
 

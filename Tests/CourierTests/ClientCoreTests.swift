@@ -235,7 +235,7 @@ import Foundation
     func idleConnectionsAreReusedThenExpire(http2: Bool) async throws {
         let server = try await TestServer.start()
         let client = Self.client {
-            $0.pool.idleTimeout = .milliseconds(300)
+            $0.pool.idleTimeout = .seconds(3)   // long enough for three requests on a loaded machine
             if http2 { $0.httpVersion = .http2PriorKnowledge }
         }
         for _ in 0..<3 { _ = try await withTimeout { try await client.get(server.url("/status/200")) } }
@@ -246,6 +246,42 @@ import Foundation
         #expect(server.recorder.connectionsAccepted == 2)
         await client.shutdown()
         await server.shutdown()
+    }
+
+    /// The client-wide connection limit holds across origins: one origin cannot take more, and another origin
+    /// gets a slot by closing an idle connection of the first.
+    @Test func theClientWideConnectionLimitIsSharedByOrigins() async throws {
+        let first = try await TestServer.start()
+        let second = try await TestServer.start()
+        let client = Self.client { $0.pool.maximumConnections = 2 }
+        try await withTimeout {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 { group.addTask { _ = try await client.get(first.url("/delay/50")) } }
+                try await group.waitForAll()
+            }
+        }
+        #expect(first.recorder.connectionsAccepted == 2)
+        // Both slots are held by idle connections to the first origin: one of them makes way.
+        let status = try await withTimeout { try await client.get(second.url("/status/200")).status }
+        #expect(status == .ok)
+        try await withTimeout { try await first.recorder.waitForOpenConnections(1) }
+        #expect(first.recorder.connectionsAccepted == 2)
+        #expect(second.recorder.openConnections == 1)
+        // Both origins at once, many requests: all answered within the limit.
+        try await withTimeout {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<40 {
+                    let server = index % 2 == 0 ? first : second
+                    group.addTask { _ = try await client.get(server.url("/delay/5")) }
+                }
+                try await group.waitForAll()
+            }
+        }
+        #expect(first.requests(path: "/delay/5").count == 20)
+        #expect(second.requests(path: "/delay/5").count == 20)
+        await client.shutdown()
+        await first.shutdown()
+        await second.shutdown()
     }
 
     @Test func totalTimeoutCoversTheBodyToo() async throws {
