@@ -11,6 +11,7 @@ APT_PACKAGES := nginx-light nghttp2-server nghttp2-client wrk tinyproxy libhttp-
 VENV         := .venv
 
 .PHONY: all build test test-only deps pydeps layers demo interop fuzz fuzz-smoke bench docs clean test-asan test-tsan soak
+.PHONY: doc-snippets examples example-crawler example-downloader example-stream
 
 all: build
 
@@ -30,6 +31,10 @@ pydeps:
 layers:
 	@./Scripts/check-layers.sh
 
+## Every ```swift block in Docs/*.md is in the compiled snippets (Examples/DocSnippets, Tests/CourierDocSnippetsTests).
+doc-snippets:
+	@./Scripts/check-doc-snippets.sh
+
 build:
 	$(SWIFT) build -c $(CONFIG) $(BUILD_FLAGS)
 
@@ -40,7 +45,7 @@ build-tests:
 	@if grep -E "^$(CURDIR)/(Sources|Tests)/.*: warning:" .tmp/build.log; then \
 	  echo "error: the project's code has warnings (above)"; exit 1; fi
 
-test: deps pydeps layers build-tests test-only
+test: deps pydeps layers doc-snippets build-tests test-only
 
 # Swift Testing starts every test at once; on two cores the cooperative pool then serves hundreds of tests
 # and a test's own timeout measures the others' work. Eight at a time keeps the run as fast and the
@@ -64,6 +69,15 @@ fuzz-smoke:
 
 bench: deps
 	$(MAKE) -C Benchmarks run
+
+## Examples, each against the in-process test server (built by `make test`; `CONFIG=release` for speed).
+example-crawler:
+	$(SWIFT) run -c $(CONFIG) ExampleCrawler
+example-downloader:
+	$(SWIFT) run -c $(CONFIG) ExampleDownloader
+example-stream:
+	$(SWIFT) run -c $(CONFIG) ExampleStreamConsumer
+examples: example-crawler example-downloader example-stream
 
 docs:
 	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target Courier --output-path .build/docs
