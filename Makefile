@@ -11,7 +11,7 @@ APT_PACKAGES := nginx-light nghttp2-server nghttp2-client wrk tinyproxy libhttp-
 VENV         := .venv
 
 .PHONY: all build test test-only deps pydeps layers demo interop fuzz fuzz-smoke bench docs clean test-asan test-tsan soak
-.PHONY: doc-snippets examples example-crawler example-downloader example-stream
+.PHONY: doc-snippets doc-coverage examples example-crawler example-downloader example-stream
 
 all: build
 
@@ -35,6 +35,10 @@ layers:
 doc-snippets:
 	@./Scripts/check-doc-snippets.sh
 
+## Every public symbol in Sources/ has a doc comment (after build-tests: the symbol graphs build incrementally).
+doc-coverage:
+	@./Scripts/check-doc-coverage.sh
+
 build:
 	$(SWIFT) build -c $(CONFIG) $(BUILD_FLAGS)
 
@@ -45,7 +49,7 @@ build-tests:
 	@if grep -E "^$(CURDIR)/(Sources|Tests)/.*: warning:" .tmp/build.log; then \
 	  echo "error: the project's code has warnings (above)"; exit 1; fi
 
-test: deps pydeps layers doc-snippets build-tests test-only
+test: deps pydeps layers doc-snippets build-tests doc-coverage test-only
 
 # Swift Testing starts every test at once; on two cores the cooperative pool then serves hundreds of tests
 # and a test's own timeout measures the others' work. Eight at a time keeps the run as fast and the
@@ -79,8 +83,14 @@ example-stream:
 	$(SWIFT) run -c $(CONFIG) ExampleStreamConsumer
 examples: example-crawler example-downloader example-stream
 
+## DocC reference of the public modules, one archive each in .build/docs/<Module>.doccarchive.
+DOC_TARGETS ?= Courier CourierTestServer CourierOpenAPITransport CourierTracing
 docs:
-	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target Courier --output-path .build/docs
+	@mkdir -p .build/docs
+	@for target in $(DOC_TARGETS); do \
+	  $(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target $$target \
+	    --output-path .build/docs/$$target.doccarchive --warnings-as-errors || exit 1; \
+	done
 
 test-asan:
 	$(SWIFT) test -Xswiftc -sanitize=address --scratch-path .build-asan
