@@ -214,6 +214,29 @@ import Synchronization
         await Self.stop(server, client)
     }
 
+    @Test func cancellingDuringAnEndlessUploadStopsIt() async throws {
+        let server = try await TestServer.start()
+        let received = ByteCounter()
+        server.route(.put, "/sink") { request in
+            for try await chunk in request.body { received.add(chunk.readableBytes) }
+            return .status(.ok)
+        }
+        let client = HTTPClient()
+        let api = ItemsAPIClient(serverURL: URL(string: server.baseURL)!, transport: CourierClientTransport(client: client))
+        // A body that never ends: the upload lasts until the operation is cancelled.
+        let body = HTTPBody(PatternChunks(total: .max, chunkSize: 16 * 1024), length: .unknown, iterationBehavior: .single)
+        let upload = Task { try await api.raw(.put, "/sink", body: body) }
+        try await withTimeout {
+            while received.count < 1 << 20 { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        upload.cancel()
+        let outcome: (any Error)? = try await withTimeout {
+            do { _ = try await upload.value; return nil } catch { return error }
+        }
+        #expect(outcome is CancellationError)
+        await Self.stop(server, client)
+    }
+
     @Test func cancellingWhileStreamingTheResponseBodyStopsIt() async throws {
         let server = try await TestServer.start()
         let client = HTTPClient()
