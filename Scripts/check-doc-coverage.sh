@@ -9,7 +9,8 @@ if ! output=$(swift package dump-symbol-graph --minimum-access-level public 2>&1
   echo "$output"
   exit 1
 fi
-directory=$(find .build -type d -name symbolgraph -path '*-linux-gnu*' -o -type d -name symbolgraph -path '*apple*' | head -1)
+directory=$(sed -n 's/^Files written to //p' <<<"$output" | tail -1)
+[ -d "$directory" ] || { echo "$output"; echo "doc coverage: no symbol graphs found"; exit 1; }
 exec python3 - "$directory" "$PWD/Sources/" <<'PY'
 import glob, json, sys
 directory, sources = sys.argv[1], sys.argv[2]
