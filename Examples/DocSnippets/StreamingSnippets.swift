@@ -57,7 +57,8 @@ enum StreamingSnippets {
         for try await line in big.body.lines() {
             if line.contains("ERROR") {
                 print(line)
-                break // the rest of the body is not downloaded
+                big.body.cancel() // the rest of the body is not downloaded
+                break
             }
         }
     }
