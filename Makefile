@@ -46,7 +46,7 @@ build:
 build-tests:
 	@mkdir -p .tmp
 	@set -o pipefail; $(SWIFT) build --build-tests $(BUILD_FLAGS) 2>&1 | tee .tmp/build.log
-	@if grep -E "^$(CURDIR)/(Sources|Tests)/.*: warning:" .tmp/build.log; then \
+	@if grep -E "^$(CURDIR)/(Sources|Tests|Examples)/.*: warning:" .tmp/build.log; then \
 	  echo "error: the project's code has warnings (above)"; exit 1; fi
 
 test: deps pydeps layers doc-snippets build-tests doc-coverage test-only
