@@ -99,28 +99,3 @@ public struct TracingMiddleware: HTTPClientMiddleware {
         return traced
     }
 }
-
-/// Writes a tracer's propagation fields (`traceparent`, `tracestate`, `baggage`...) into HTTP header fields,
-/// replacing earlier values. Keys that are not valid field names are skipped.
-public struct HTTPFieldsInjector: Injector {
-    /// Creates the injector.
-    public init() {}
-
-    /// Sets the field `key` to `value`.
-    public func inject(_ value: String, forKey key: String, into fields: inout HTTPFields) {
-        guard let name = HTTPField.Name(key) else { return }
-        fields[name] = value
-    }
-}
-
-/// Reads propagation fields back from HTTP header fields (for a server, or a test checking what was sent).
-public struct HTTPFieldsExtractor: Extractor {
-    /// Creates the extractor.
-    public init() {}
-
-    /// The value of the field `key`, if present.
-    public func extract(key: String, from fields: HTTPFields) -> String? {
-        guard let name = HTTPField.Name(key) else { return nil }
-        return fields[name]
-    }
-}
