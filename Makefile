@@ -84,7 +84,8 @@ example-stream:
 examples: example-crawler example-downloader example-stream
 
 ## DocC reference of the public modules, one archive each in .build/docs/<Module>.doccarchive.
-DOC_TARGETS ?= Courier CourierTestServer CourierOpenAPITransport CourierTracing
+DOC_TARGETS ?= Courier CourierTestServer CourierOpenAPITransport CourierTracing CourierCore CourierHPACK CourierHTTP1 \
+               CourierHTTP2 CourierReactor CourierTLS CourierTransport CourierPool
 docs:
 	@mkdir -p .build/docs
 	@for target in $(DOC_TARGETS); do \
