@@ -51,6 +51,7 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
     private static let ids = Atomic<UInt64>(1)
 
     public let connectionID: UInt64
+    /// The byte stream (plain or TLS) the connection runs on.
     public let stream: any ByteStream
     public var loop: EventLoop { stream.loop }
     public var protocolVersion: HTTPProtocolVersion { .http1_1 }

@@ -47,6 +47,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             return metrics
         }
     }
+    /// The byte stream (plain or TLS) the connection runs on.
     public let stream: any ByteStream
     public var loop: EventLoop { stream.loop }
     public var protocolVersion: HTTPProtocolVersion { .http2 }
