@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every ```swift block in Docs/*.md must appear in code that `make test` compiles (Examples/, Tests/), so the
+# Every ```swift block in README.md and Docs/*.md must appear in code that `make test` compiles (Examples/, Tests/), so the
 # guides cannot drift from the API: its lines, in order and contiguous, indentation and blank lines aside
 # (source lines ending with `// (not in the document)` are skipped); its `import` lines anywhere in the file. A block preceded by `<!-- snippet: not compiled (why) -->`
 # is exempt (another library's code shown for comparison, an annotated sketch of an internal API).
@@ -61,7 +61,7 @@ def contains(haystack, needle):
     return False
 
 failures, checked, exempt = [], 0, 0
-for doc in sorted(glob.glob("Docs/*.md")):
+for doc in ["README.md"] + sorted(glob.glob("Docs/*.md")):
     for line, block, is_exempt in blocks(doc):
         if is_exempt:
             exempt += 1
