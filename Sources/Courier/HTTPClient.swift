@@ -221,34 +221,13 @@ public final class HTTPClient: Sendable {
             throw HTTPClientError(.invalidRequest, "the request has no authority (host)")
         }
         if unix {
-            guard let path = percentDecoded(authority), path.hasPrefix("/"), !path.utf8.contains(0) else {
+            guard let path = PercentDecoding.decode(authority), path.hasPrefix("/"), !path.utf8.contains(0) else {
                 throw HTTPClientError(.invalidRequest, "\(authority) is not a percent-encoded absolute socket path")
             }
             return Origin(scheme: scheme, host: "localhost", unixSocketPath: path)
         }
         let (host, port) = try Self.splitAuthority(authority)
         return Origin(scheme: scheme, host: host, port: port)
-    }
-
-    /// `text` with `%XX` escapes decoded; nil when an escape is malformed or the result is not UTF-8.
-    static func percentDecoded(_ text: String) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     static func splitAuthority(_ authority: String) throws(HTTPClientError) -> (host: String, port: Int?) {

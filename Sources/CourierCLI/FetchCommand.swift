@@ -1,6 +1,9 @@
 import ArgumentParser
 import Courier
 import CourierCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `courier [options] URL`: fetches one URL, curl style. The body goes to standard output or `-o FILE` as it
 /// arrives; `--summary` adds one JSON line on standard error; the exit status says how it ended.
@@ -16,8 +19,7 @@ struct FetchCommand: AsyncParsableCommand {
             bodyBytes, bodySha256, error (null or {code, message}), timings (totalMs, headMs, bodyMs) and \
             attempts.
 
-            Not supported yet (rejected with status 2): --retry (retries), -x/--proxy (proxies), \
-            -b/--cookie and -c/--cookie-jar (cookies).
+            Not supported yet (rejected with status 2): --retry (retries).
 
             \(ExitStatus.helpTable)
             """)
@@ -96,25 +98,35 @@ struct FetchCommand: AsyncParsableCommand {
     @Option(name: .customLong("retry"), help: .hidden)
     var retry: Int?
 
-    @Option(name: [.customShort("x"), .customLong("proxy")], help: .hidden)
+    @Option(name: [.customShort("x"), .customLong("proxy")],
+            help: "Use this http:// proxy (user:password@ for Basic credentials; \"\" for none). By default, as curl, the proxy comes from http_proxy, https_proxy and no_proxy.")
     var proxy: String?
 
-    @Option(name: [.customShort("b"), .customLong("cookie")], help: .hidden)
+    @Option(name: .customLong("noproxy"), help: "Hosts reached without the proxy (comma-separated, as no_proxy).")
+    var noProxy: String?
+
+    @Option(name: [.customShort("b"), .customLong("cookie")],
+            help: "Send cookies: \"name=value; name2=value2\", or a Netscape cookie file to read (the cookie engine then also follows -L hops).")
     var cookie: String?
 
-    @Option(name: [.customShort("c"), .customLong("cookie-jar")], help: .hidden)
+    @Option(name: [.customShort("c"), .customLong("cookie-jar")], help: "After the transfer, write every cookie to this Netscape cookie file (- for standard output).")
     var cookieJar: String?
 
     func validate() throws {
         let pending: [(given: Bool, flag: String, feature: String)] = [
             (retry != nil, "--retry", "retries"),
-            (proxy != nil, "-x/--proxy", "proxies"), (cookie != nil, "-b/--cookie", "cookies"),
-            (cookieJar != nil, "-c/--cookie-jar", "cookies"),
         ]
         if let flag = pending.first(where: \.given) {
             throw ValidationError("\(flag.flag): this version of courier does not support \(flag.feature) yet")
         }
         if let maxTime { _ = try ConnectionOptions.duration(maxTime, option: "--max-time") }
+        if let proxy, !proxy.isEmpty {
+            do {
+                _ = try HTTPClient.ProxyConfiguration.url(proxy)
+            } catch {
+                throw ValidationError("-x/--proxy: \(error.message)")
+            }
+        }
         if let maxRedirects, maxRedirects < 0 { throw ValidationError("--max-redirs must not be negative") }
         if let maxFileSize, maxFileSize < 0 { throw ValidationError("--max-filesize must not be negative") }
         if headOnly && !(data.isEmpty && dataBinary.isEmpty && dataRaw.isEmpty) {
@@ -144,6 +156,23 @@ struct FetchCommand: AsyncParsableCommand {
         configuration.decompression = compressed ? HTTPClient.Decompression() : .disabled
         configuration.redirects = followRedirects ? HTTPClient.RedirectPolicy() : .disabled
         if let maxRedirects { configuration.redirects.maximumRedirects = maxRedirects }
+        if let proxy {
+            configuration.proxy = proxy.isEmpty ? .none : try HTTPClient.ProxyConfiguration.url(proxy, noProxy: noProxy ?? "")
+        } else {
+            configuration.proxy = .environment
+            if let noProxy { configuration.proxy.noProxy = NoProxyRules(noProxy) }
+        }
+        // As curl: -b with a "=" sends those cookies; otherwise it names a cookie file to load (a missing one
+        // is no error). -b or -c turns the cookie engine on.
+        let jar = cookie != nil || cookieJar != nil ? CookieJar() : nil
+        configuration.cookieJar = jar
+        if let cookie, let jar {
+            if cookie.contains("=") {
+                head.headerFields.append(HTTPField(name: .cookie, value: cookie))
+            } else if access(cookie, F_OK) == 0 {
+                _ = try jar.loadNetscapeCookieFile(atPath: cookie)
+            }
+        }
         let attempts = AttemptCounter()
         configuration.middleware = [attempts]
         let group = try EventLoopGroup(loopCount: 1, name: "courier")
@@ -161,6 +190,17 @@ struct FetchCommand: AsyncParsableCommand {
         let report = await transfer.run()
         await client.shutdown()
         await group.shutdown()
+        if let cookieJar, let jar {
+            if cookieJar == "-" {
+                print(jar.netscapeCookies(), terminator: "")
+            } else {
+                do {
+                    try jar.saveNetscapeCookieFile(atPath: cookieJar)
+                } catch {
+                    StandardError.write("courier: cannot write cookies to \(cookieJar): \(error.message)\n")
+                }
+            }
+        }
 
         if let failure = report.failure, !silent {
             StandardError.write("courier: (\(failure.status.rawValue)) \(failure.code): \(failure.message)\n")

@@ -149,7 +149,7 @@ import Glibc
             ["--http1.1", "--http2-prior-knowledge", "http://127.0.0.1/"],
             ["--cacert", "/nonexistent.pem", "https://127.0.0.1/"],
             ["-L", "--max-redirs", "-1", "http://127.0.0.1/"],
-            ["-x", "http://127.0.0.1:1", "http://127.0.0.1/"],
+            ["-x", "socks5://127.0.0.1:1080", "http://127.0.0.1/"],
             ["--retry", "3", "http://127.0.0.1/"],
         ]
         for arguments in cases {

@@ -56,6 +56,42 @@ import Testing
         }
     }
 
+    @Test func proxyForwardsCleartextRequestsInAbsoluteForm() async throws {
+        try await withServer { server in
+            // The test server routes an absolute-form target by its path and records its authority.
+            let result = try await CLI.run(["-x", "http://127.0.0.1:\(server.port)", "--summary",
+                                            "http://origin.example:8080/status/200"])
+            #expect(result.status == 0, "\(result.errors)")
+            #expect(try result.summary()["status"] as? Int == 200)
+            let recorded = try await withTimeout { try await server.recorder.waitForRequests(count: 1) }
+            #expect(recorded[0].authority == "origin.example:8080")
+            // --noproxy names hosts reached directly: here the origin itself, so no proxy is involved.
+            let direct = try await CLI.run(["-x", "http://127.0.0.1:1", "--noproxy", "127.0.0.1", server.url("/status/204")])
+            #expect(direct.status == 0, "\(direct.errors)")
+        }
+    }
+
+    @Test func cookiesAreSentStoredAndReadBackAsCurlDoes() async throws {
+        try await withServer { server in
+            server.route(.get, "/login") { _ in
+                .text("welcome", headerFields: [.setCookie: "session=abc123; Path=/; HttpOnly"])
+            }
+            let scratch = try TemporaryDirectory()
+            let jarPath = scratch.path + "/jar.txt"
+            let login = try await CLI.run(["-c", jarPath, server.url("/login")])
+            #expect(login.status == 0, "\(login.errors)")
+            let saved = try String(contentsOfFile: jarPath, encoding: .utf8)
+            #expect(saved.hasPrefix("# Netscape HTTP Cookie File"))
+            #expect(saved.contains("session\tabc123"), "\(saved)")
+            // The file is read back with -b, and a literal cookie string is sent as given.
+            _ = try await CLI.run(["-b", jarPath, server.url("/headers?from-file")])
+            _ = try await CLI.run(["-b", "theme=dark; lang=en", server.url("/headers?literal")])
+            let recorded = try await withTimeout { try await server.recorder.waitForRequests(count: 3) }
+            #expect(recorded[1].headerFields[.cookie] == "session=abc123")
+            #expect(recorded[2].headerFields[.cookie] == "theme=dark; lang=en")
+        }
+    }
+
     @Test func repeatedFieldsArriveInOrder() async throws {
         try await withServer { server in
             let result = try await CLI.run(["-H", "X-Tag: one", "-H", "X-Tag: two", "-H", "Accept:", server.url("/headers")])
