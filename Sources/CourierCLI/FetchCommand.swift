@@ -16,7 +16,8 @@ struct FetchCommand: AsyncParsableCommand {
             (FILE may be a pipe). A response of any HTTP status is a success unless --fail is given.
 
             --summary prints one JSON line on standard error after the transfer: status, protocol, headers, \
-            bodyBytes, bodySha256, error (null or {code, message}), timings (totalMs, headMs, bodyMs) and \
+            bodyBytes, bodySha256, error (null or {code, message}), timings (totalMs, headMs, bodyMs, and dnsMs, \
+            connectMs, tlsMs, firstByteMs counted from the start as curl's time_* values) and \
             attempts.
 
             Not supported yet (rejected with status 2): --retry (retries).
@@ -175,6 +176,8 @@ struct FetchCommand: AsyncParsableCommand {
         }
         let attempts = AttemptCounter()
         configuration.middleware = [attempts]
+        let listener = TransferListener(verbose: verbose)
+        configuration.eventListener = listener
         let group = try EventLoopGroup(loopCount: 1, name: "courier")
         let client = HTTPClient(configuration: configuration, eventLoopGroup: group)
 
@@ -187,7 +190,8 @@ struct FetchCommand: AsyncParsableCommand {
         settings.maximumBodyBytes = maxFileSize
         let transfer = Transfer(client: client, request: HTTPClientRequest(head: head, body: body, timeout: timeout),
                                 output: target, settings: settings, attempts: attempts)
-        let report = await transfer.run()
+        var report = await transfer.run()
+        report.phases = listener.metrics
         await client.shutdown()
         await group.shutdown()
         if let cookieJar, let jar {

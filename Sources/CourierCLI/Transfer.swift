@@ -29,7 +29,7 @@ struct Transfer {
     /// Runs the transfer to its end and reports it; never throws, failures are part of the report.
     func run() async -> TransferReport {
         var report = TransferReport(start: SystemClock.now())
-        if settings.verbose { StandardError.write(Self.describe(request.head)) }
+        // With -v, the listener prints each hop's request head once its connection is known.
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request)

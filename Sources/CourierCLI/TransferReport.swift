@@ -22,6 +22,8 @@ struct TransferReport {
     let start: Timestamp
     var head: Timestamp?
     var end: Timestamp?
+    /// The client's per-phase timings, when it reported them.
+    var phases: HTTPClientRequestMetrics?
 
     init(start: Timestamp) { self.start = start }
 
@@ -42,8 +44,9 @@ struct TransferReport {
     }
 
     /// The `--summary` line: one JSON object (fields documented in Docs/cli.md). Timings are milliseconds;
-    /// `headMs` and `bodyMs` are null when no head arrived. Per-phase timings (DNS, connect, TLS) will join
-    /// them as `dnsMs`, `connectMs`, `tlsMs` once the client reports them.
+    /// `headMs` and `bodyMs` are null when no head arrived. `dnsMs`, `connectMs`, `tlsMs` and `firstByteMs`
+    /// are when each phase ended, counted from the start as curl's `time_*` values (0 for a phase a reused
+    /// connection skipped; null when the client reported no metrics).
     var summaryJSON: String {
         var json = JSONText()
         json.beginObject()
@@ -72,10 +75,18 @@ struct TransferReport {
         json.number("totalMs", Self.milliseconds(from: start, to: end))
         json.number("headMs", head.map { Self.milliseconds(from: start, to: $0) })
         json.number("bodyMs", head.map { Self.milliseconds(from: $0, to: end) })
+        json.number("dnsMs", phases.map { Self.milliseconds($0.timeNameLookup) })
+        json.number("connectMs", phases.map { Self.milliseconds($0.timeConnect) })
+        json.number("tlsMs", phases.map { Self.milliseconds($0.timeTLS) })
+        json.number("firstByteMs", phases.map { Self.milliseconds($0.timeFirstByte) })
         json.endObject()
         json.integer("attempts", attempts)
         json.endObject()
         return json.text
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1e3 + Double(duration.components.attoseconds) / 1e15
     }
 
     private static func milliseconds(from start: Timestamp, to end: Timestamp) -> Double {

@@ -92,6 +92,26 @@ import Testing
         }
     }
 
+    @Test func verboseShowsTheConnectionAndSummaryHasPhaseTimings() async throws {
+        try await withServer(.tls()) { server in
+            let scratch = try TemporaryDirectory()
+            let ca = try scratch.file("ca.pem", Array(try #require(server.caCertificatePEM).utf8))
+            let result = try await CLI.run(["-v", "--summary", "--cacert", ca, server.url("/bytes/1000")])
+            #expect(result.status == 0, "\(result.errors)")
+            #expect(result.errors.contains("* Connected to 127.0.0.1:\(server.port)"), "\(result.errors)")
+            #expect(result.errors.contains("ALPN h2"), "\(result.errors)")
+            // The connection line comes before the request head, as with curl.
+            let connected = try #require(result.errors.range(of: "* Connected"))
+            let request = try #require(result.errors.range(of: "> GET /bytes/1000"))
+            #expect(connected.lowerBound < request.lowerBound)
+            let timings = try #require(try result.summary()["timings"] as? [String: Any])
+            let dns = try #require(timings["dnsMs"] as? Double), connect = try #require(timings["connectMs"] as? Double)
+            let tls = try #require(timings["tlsMs"] as? Double), firstByte = try #require(timings["firstByteMs"] as? Double)
+            let total = try #require(timings["totalMs"] as? Double)
+            #expect(dns <= connect && connect < tls && tls <= firstByte && firstByte <= total, "\(timings)")
+        }
+    }
+
     @Test func repeatedFieldsArriveInOrder() async throws {
         try await withServer { server in
             let result = try await CLI.run(["-H", "X-Tag: one", "-H", "X-Tag: two", "-H", "Accept:", server.url("/headers")])
