@@ -35,6 +35,12 @@ public struct RetryBudgetLedger: Sendable {
         /// Retries.
         public var retries = 0
 
+        /// Counts of requests and retries.
+        public init(requests: Int = 0, retries: Int = 0) {
+            self.requests = requests
+            self.retries = retries
+        }
+
         public static var zero: Counts { Counts() }
         public mutating func add(_ other: Counts) { requests += other.requests; retries += other.retries }
         public mutating func subtract(_ other: Counts) { requests -= other.requests; retries -= other.retries }

@@ -64,14 +64,17 @@ public struct TokenBucket: Sendable {
         return ready > now ? ready : nil
     }
 
-    /// Changes the rate from `now` on. Requests already queued keep their times; a bucket that is not
-    /// queued keeps the tokens it had saved up (at most the burst).
+    /// Changes the rate from `now` on. Requests already granted keep their times and the next one follows the
+    /// last at the new rate; a bucket with nothing queued keeps the tokens it had saved up (at most the burst).
     public mutating func setRate(_ newRate: Double?, at now: Timestamp) {
         precondition(newRate.map { $0 > 0 && $0.isFinite } ?? true, "a rate must be positive")
         guard newRate != rate else { return }
         if let held = heldUntil(now: now) {
+            // The next request would go at `held`, one old interval after the last one granted; it now goes
+            // one new interval after that one.
+            let lastGranted = Timestamp(nanoseconds: held.nanoseconds >= interval ? held.nanoseconds - interval : 0)
             setIntervals(newRate)
-            arrival = held + .nanoseconds(Int64(clamping: tolerance))
+            arrival = max(now, lastGranted) + .nanoseconds(Int64(clamping: interval)) + .nanoseconds(Int64(clamping: tolerance))
             return
         }
         let saved = availableTokens(at: now)
