@@ -18,6 +18,8 @@ public final class CircuitBreaker: HTTPClientMiddleware, Sendable {
     let clock: any ResilienceClock
     let telemetry: ResilienceTelemetry
     private let store: KeyedStore<CircuitBreakerMachine>
+    private let failureStatuses: StatusSet
+    private let slowCallsCount: Bool
 
     /// Breakers with `policy` per `partition` key, judging outcomes by `failures`.
     public init(policy: CircuitBreakerPolicy = CircuitBreakerPolicy(), failures: CircuitBreakerFailures = CircuitBreakerFailures(),
@@ -29,40 +31,65 @@ public final class CircuitBreaker: HTTPClientMiddleware, Sendable {
         self.clock = clock
         self.telemetry = telemetry
         store = KeyedStore { now in CircuitBreakerMachine(policy: policy, now: now) }
+        failureStatuses = StatusSet(failures.statuses)
+        slowCallsCount = policy.slowCallRateThreshold != nil
     }
 
     public func execute(_ request: HTTPClientRequest, next: HTTPClientNext) async throws(HTTPClientError) -> HTTPClientResponse {
-        let start = clock.now()
         let key = partition.key(for: request)
-        let cell = store.cell(for: key, now: start)
-        let (decision, transition) = cell.withLock { $0.requestPermission(at: start) }
-        if let transition { report(transition, key: key, request: request.head, time: start) }
-        let permit: CircuitBreakerMachine.Permit
-        switch decision {
-        case .permitted(let granted):
-            permit = granted
-        case .rejected(let until):
-            telemetry.record(.circuitRejected, key: key, request: request.head, time: start)
-            let retryAfter = until.map { $0.elapsed(since: start) }
-            throw HTTPClientError(.circuitOpen, "the circuit breaker for \(key) is open"
-                                  + (retryAfter.map { " for another \($0)" } ?? " (probing)"),
-                                  underlying: CircuitOpen(key: key, retryAfter: retryAfter), isSafeToRetry: true)
-        }
+        let ticket = try admit(request, key: key, at: clock.now())
         let outcome: Result<HTTPClientResponse, HTTPClientError>
         do {
             outcome = .success(try await next(request))
         } catch {
             outcome = .failure(error)
         }
-        let end = clock.now()
+        record(outcome, statusCode: outcome.statusCode, of: ticket, key: key, request: request)
+        return try outcome.get()
+    }
+
+    // MARK: - Steps (shared with `ResiliencePipeline`)
+
+    /// A call the breaker let through, to report back.
+    struct Ticket {
+        let cell: KeyedCell<CircuitBreakerMachine>
+        let permit: CircuitBreakerMachine.Permit
+        let start: Timestamp
+    }
+
+    /// Asks `key`'s breaker to let `request` through at `now`; throws `circuitOpen` if it does not.
+    func admit(_ request: HTTPClientRequest, key: ResilienceKey, at now: Timestamp) throws(HTTPClientError) -> Ticket {
+        let cell = store.cell(for: key, now: now)
+        let (decision, transition) = cell.withLock { $0.requestPermission(at: now) }
+        if let transition { report(transition, key: key, request: request.head, time: now) }
+        switch decision {
+        case .permitted(let permit):
+            return Ticket(cell: cell, permit: permit, start: now)
+        case .rejected(let until):
+            telemetry.record(.circuitRejected, key: key, request: request.head, time: now)
+            let retryAfter = until.map { $0.elapsed(since: now) }
+            throw HTTPClientError(.circuitOpen, "the circuit breaker for \(key) is open"
+                                  + (retryAfter.map { " for another \($0)" } ?? " (probing)"),
+                                  underlying: CircuitOpen(key: key, retryAfter: retryAfter), isSafeToRetry: true)
+        }
+    }
+
+    /// Reports how the call of `ticket` ended (`statusCode`: the response's status, read once by the caller).
+    func record(_ outcome: Result<HTTPClientResponse, HTTPClientError>, statusCode: Int, of ticket: Ticket,
+                key: ResilienceKey, request: HTTPClientRequest) {
+        // The window only moves forward, so the start time files the outcome in the current slot; the end
+        // time matters only to the slow-call rule.
+        let end = slowCallsCount ? clock.now() : ticket.start
         let verdict: CircuitBreakerMachine.Outcome
         switch outcome {
+        case .success where failures.classify == nil:
+            verdict = failureStatuses.contains(statusCode) ? .failure : .success
         case .success(let response): verdict = failures.classify(.response(response.head))
         case .failure(let error): verdict = failures.classify(.error(error))
         }
-        let change = cell.withLock { $0.record(verdict, duration: end.elapsed(since: start), permit: permit, at: end) }
+        let duration = end.elapsed(since: ticket.start)
+        let change = ticket.cell.withLock { $0.record(verdict, duration: duration, permit: ticket.permit, at: end) }
         if let change { report(change, key: key, request: request.head, time: end) }
-        return try outcome.get()
     }
 
     /// The state of `key`'s breaker (closed if it has none yet).

@@ -48,22 +48,43 @@ public final class ConcurrencyLimiter: HTTPClientMiddleware, Sendable {
     }
 
     public func execute(_ request: HTTPClientRequest, next: HTTPClientNext) async throws(HTTPClientError) -> HTTPClientResponse {
-        let start = clock.now()
         let key = partition.key(for: request)
-        let cell = store.cell(for: key, now: start)
-        var inFlight = cell.withLock { $0.queue.tryAdmit() }
-        if inFlight == nil {
-            inFlight = try await wait(in: cell, key: key, request: request, since: start)
-        }
-        let sent = adaptive == nil ? start : clock.now()
+        let ticket = try await acquire(request, key: key, at: clock.now())
         let outcome: Result<HTTPClientResponse, HTTPClientError>
         do {
             outcome = .success(try await next(request))
         } catch {
             outcome = .failure(error)
         }
-        release(cell, key: key, request: request, outcome: outcome, sent: sent, inFlight: inFlight ?? 1)
+        release(ticket, outcome: outcome, key: key, request: request)
         return try outcome.get()
+    }
+
+    // MARK: - Steps (shared with `ResiliencePipeline`)
+
+    /// A slot held by a request.
+    struct Ticket {
+        let cell: KeyedCell<LimiterState>
+        /// When the request got its slot.
+        let start: Timestamp
+        /// Requests in flight when it did (for the adaptive limit).
+        let inFlight: Int
+    }
+
+    /// Takes a slot without waiting, if one is free and nobody waits.
+    func tryAcquire(key: ResilienceKey, at now: Timestamp) -> Ticket? {
+        let cell = store.cell(for: key, now: now)
+        guard let inFlight = cell.withLock({ $0.queue.tryAdmit() }) else { return nil }
+        return Ticket(cell: cell, start: now, inFlight: inFlight)
+    }
+
+    /// Takes a slot, waiting in the queue if need be; throws `concurrencyLimited` (queue full, waited too
+    /// long) or `cancelled`.
+    func acquire(_ request: HTTPClientRequest, key: ResilienceKey, at now: Timestamp) async throws(HTTPClientError) -> Ticket {
+        if let ticket = tryAcquire(key: key, at: now) { return ticket }
+        let cell = store.cell(for: key, now: now)
+        let inFlight = try await wait(in: cell, key: key, request: request, since: now)
+        return Ticket(cell: cell, start: clock.now(), inFlight: inFlight)
     }
 
     /// The current limit of `key`.
@@ -150,8 +171,10 @@ public final class ConcurrencyLimiter: HTTPClientMiddleware, Sendable {
 
     // MARK: - Releasing
 
-    private func release(_ cell: KeyedCell<LimiterState>, key: ResilienceKey, request: HTTPClientRequest,
-                         outcome: Result<HTTPClientResponse, HTTPClientError>, sent: Timestamp, inFlight: Int) {
+    /// Gives the slot of `ticket` back, moving an adaptive limit by how the request ended.
+    func release(_ ticket: Ticket, outcome: Result<HTTPClientResponse, HTTPClientError>, key: ResilienceKey,
+                 request: HTTPClientRequest) {
+        let cell = ticket.cell, sent = ticket.start, inFlight = ticket.inFlight
         let dropped: Bool
         switch outcome {
         case .success(let response): dropped = response.status.code == 503 || response.status.code == 429

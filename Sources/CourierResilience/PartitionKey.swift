@@ -21,6 +21,18 @@ public struct PartitionKey: Sendable {
         PartitionKey(kind: .custom(name))
     }
 
+    /// The key of `request`, reusing `originKey` (computed once for several stores) for origin keys.
+    func key(for request: HTTPClientRequest, originKey: ResilienceKey) -> ResilienceKey {
+        if case .origin = kind { return originKey }
+        return key(for: request)
+    }
+
+    /// Whether keys are origins.
+    var isOrigin: Bool {
+        if case .origin = kind { return true }
+        return false
+    }
+
     /// The key of `request`.
     public func key(for request: HTTPClientRequest) -> ResilienceKey {
         switch kind {
@@ -31,17 +43,45 @@ public struct PartitionKey: Sendable {
     }
 }
 
-/// The key a request's per-key state is filed under (see `PartitionKey`).
+/// The key a request's per-key state is filed under (see `PartitionKey`). Its hash is computed once, when
+/// it is made, so the stores of several middleware can look it up cheaply.
 public struct ResilienceKey: Hashable, Sendable, CustomStringConvertible {
     let scheme: String?
     let authority: String?
     let name: String?
+    private let hash: Int
 
     init(scheme: String?, authority: String?, name: String?) {
         self.scheme = scheme
         self.authority = authority
         self.name = name
+        // FNV-1a over the bytes (cheaper than a seeded SipHash for these short strings; the dictionaries that
+        // hold keys hash this value again with their own seed).
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ part: String?) {
+            guard let part else {
+                hash = (hash ^ 0xFF) &* 0x100_0000_01B3
+                return
+            }
+            let done: Void? = part.utf8.withContiguousStorageIfAvailable { bytes in
+                for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+            }
+            if done == nil {
+                for byte in part.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+            }
+            hash = (hash ^ 0xFE) &* 0x100_0000_01B3
+        }
+        mix(scheme)
+        mix(authority)
+        mix(name)
+        self.hash = Int(truncatingIfNeeded: hash)
     }
+
+    public static func == (lhs: ResilienceKey, rhs: ResilienceKey) -> Bool {
+        lhs.hash == rhs.hash && lhs.authority == rhs.authority && lhs.scheme == rhs.scheme && lhs.name == rhs.name
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 
     /// A key with a caller's name (as `PartitionKey.custom` makes).
     public init(_ name: String) { self.init(scheme: nil, authority: nil, name: name) }

@@ -59,30 +59,12 @@ public final class RateLimiter: HTTPClientMiddleware, Sendable {
     }
 
     public func execute(_ request: HTTPClientRequest, next: HTTPClientNext) async throws(HTTPClientError) -> HTTPClientResponse {
-        let now = clock.now()
         let key = partition.key(for: request)
-        let cell = store.cell(for: key, now: now)
-        let maximumWait = self.maximumWait
-        let reservation = cell.withLock { $0.reserve(at: now, maximumWait: maximumWait) }
-        switch reservation {
-        case .refused(let wait):
-            telemetry.record(.rateLimiterRejected(wait: wait), key: key, request: request.head, time: now)
-            throw HTTPClientError(.rateLimited, "the rate limit for \(key) would hold the request for \(wait)",
-                                  underlying: RateLimitExceeded(key: key, retryAfter: wait), isSafeToRetry: true)
-        case .granted(let wait) where wait > .zero:
-            telemetry.record(.rateLimiterWaited(wait), key: key, request: request.head, time: now)
-            do {
-                try await clock.sleep(until: now + wait)
-            } catch {
-                let cancelledAt = clock.now()
-                cell.withLock { $0.bucket.cancelReservation(at: cancelledAt) }
-                throw HTTPClientError(.cancelled, "the request was cancelled while waiting for the rate limiter")
-            }
-        case .granted:
-            break
-        }
+        let ticket = try await admit(request, key: key, at: clock.now())
         let response = try await next(request)
-        if adaptive != nil, !learnsFromAttempts.load(ordering: .relaxed) { learn(from: response, cell: cell, key: key, request: request) }
+        if adaptive != nil, !learnsFromAttempts.load(ordering: .relaxed) {
+            learn(from: response, statusCode: response.status.code, ticket: ticket, key: key, request: request)
+        }
         return response
     }
 
@@ -93,20 +75,70 @@ public final class RateLimiter: HTTPClientMiddleware, Sendable {
         return RateLimiterFeedback(limiter: self)
     }
 
-    func learn(from response: HTTPClientResponse, request: HTTPClientRequest) {
-        guard adaptive != nil else { return }
-        let key = partition.key(for: request)
-        learn(from: response, cell: store.cell(for: key, now: clock.now()), key: key, request: request)
+    // MARK: - Steps (shared with `ResiliencePipeline`)
+
+    /// A request that got its token: where to report what the server said.
+    struct Ticket {
+        let cell: KeyedCell<RateLimiterState>
+        /// When the request may go (after any wait).
+        let start: Timestamp
     }
 
-    private func learn(from response: HTTPClientResponse, cell: KeyedCell<RateLimiterState>, key: ResilienceKey,
-                       request: HTTPClientRequest) {
-        guard let adaptive, Self.mayAdjust(response, followingHeaders: adaptive.followsRateLimitHeaders) else { return }
+    /// Takes a token for `request` at `now`, waiting for it (cancellably) when it comes within the maximum
+    /// wait; throws `rateLimited` when it does not.
+    func admit(_ request: HTTPClientRequest, key: ResilienceKey, at now: Timestamp) async throws(HTTPClientError) -> Ticket {
+        let (ticket, wait) = try reserve(request, key: key, at: now)
+        guard wait > .zero else { return ticket }
+        return try await hold(ticket, for: wait, key: key, request: request)
+    }
+
+    /// Reserves a token: the ticket and how long to wait for it.
+    func reserve(_ request: HTTPClientRequest, key: ResilienceKey, at now: Timestamp) throws(HTTPClientError) -> (Ticket, Duration) {
+        let cell = store.cell(for: key, now: now)
+        let maximumWait = self.maximumWait
+        switch cell.withLock({ $0.reserve(at: now, maximumWait: maximumWait) }) {
+        case .refused(let wait):
+            telemetry.record(.rateLimiterRejected(wait: wait), key: key, request: request.head, time: now)
+            throw HTTPClientError(.rateLimited, "the rate limit for \(key) would hold the request for \(wait)",
+                                  underlying: RateLimitExceeded(key: key, retryAfter: wait), isSafeToRetry: true)
+        case .granted(let wait):
+            return (Ticket(cell: cell, start: wait == .zero ? now : now + wait), wait)
+        }
+    }
+
+    /// Waits out a reservation; a cancelled wait gives the token back.
+    func hold(_ ticket: Ticket, for wait: Duration, key: ResilienceKey, request: HTTPClientRequest) async throws(HTTPClientError) -> Ticket {
+        let now = ticket.start + .nanoseconds(-wait.nanosecondsClamped)
+        telemetry.record(.rateLimiterWaited(wait), key: key, request: request.head, time: now)
+        do {
+            try await clock.sleep(until: ticket.start)
+        } catch {
+            let cancelledAt = clock.now()
+            ticket.cell.withLock { $0.bucket.cancelReservation(at: cancelledAt) }
+            throw HTTPClientError(.cancelled, "the request was cancelled while waiting for the rate limiter")
+        }
+        return Ticket(cell: ticket.cell, start: clock.now())
+    }
+
+    /// Lets an adaptive limiter follow what the server said in `response` (whose status is `statusCode`).
+    func learn(from response: HTTPClientResponse, statusCode: Int, ticket: Ticket, key: ResilienceKey, request: HTTPClientRequest) {
+        guard let adaptive, Self.mayAdjust(response, statusCode: statusCode, followingHeaders: adaptive.followsRateLimitHeaders)
+        else { return }
         let hints = ServerBackoffHints(fields: response.headerFields, unixTime: clock.unixTime())
         let at = clock.now()
-        guard let adjustment = cell.withLock({ $0.observe(status: response.status, hints: hints, at: at) }) else { return }
+        guard let adjustment = ticket.cell.withLock({ $0.observe(status: response.status, hints: hints, at: at) }) else { return }
         telemetry.record(.rateLimitAdjusted(rate: adjustment.rate, hold: adjustment.holdUntil.map { $0.elapsed(since: at) }),
                          key: key, request: request.head, time: at)
+    }
+
+    /// `learn(from:ticket:request:)` for a request whose ticket is not at hand (the feedback middleware).
+    func learn(from response: HTTPClientResponse, request: HTTPClientRequest) {
+        let code = response.status.code
+        guard let adaptive, Self.mayAdjust(response, statusCode: code, followingHeaders: adaptive.followsRateLimitHeaders) else { return }
+        let key = partition.key(for: request)
+        let now = clock.now()
+        learn(from: response, statusCode: code, ticket: Ticket(cell: store.cell(for: key, now: now), start: now), key: key,
+              request: request)
     }
 
     /// The rate `key` is allowed now (nil: unlimited), after any adaptive decrease.
@@ -121,16 +153,17 @@ public final class RateLimiter: HTTPClientMiddleware, Sendable {
         return store.existingCell(for: key)?.withLock { $0.bucket.heldUntil(now: now) }
     }
 
-    private static func mayAdjust(_ response: HTTPClientResponse, followingHeaders: Bool) -> Bool {
-        let code = response.status.code
+    private static func mayAdjust(_ response: HTTPClientResponse, statusCode code: Int, followingHeaders: Bool) -> Bool {
         if code == 429 || code == 503 { return true }
         return followingHeaders && ServerBackoffHints.mayContainHints(response.headerFields)
     }
 }
 
 /// Shows a `RateLimiter` the response of each attempt (see `RateLimiter.attemptFeedback()`).
-public struct RateLimiterFeedback: HTTPClientMiddleware {
+public final class RateLimiterFeedback: HTTPClientMiddleware, Sendable {
     let limiter: RateLimiter
+
+    init(limiter: RateLimiter) { self.limiter = limiter }
 
     public func execute(_ request: HTTPClientRequest, next: HTTPClientNext) async throws(HTTPClientError) -> HTTPClientResponse {
         let response = try await next(request)

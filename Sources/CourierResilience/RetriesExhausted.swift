@@ -54,3 +54,11 @@ extension HTTPClientError {
                   isSafeToRetry: last.isSafeToRetry)
     }
 }
+
+extension Result where Success == HTTPClientResponse, Failure == HTTPClientError {
+    /// The response's status code (parsed from the head, so read it once), or 0 for an error.
+    var statusCode: Int {
+        if case .success(let response) = self { return response.status.code }
+        return 0
+    }
+}

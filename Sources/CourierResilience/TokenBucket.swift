@@ -38,10 +38,17 @@ public struct TokenBucket: Sendable {
     /// Reserves a token at `now`, if it comes within `maximumWait`.
     public mutating func reserve(at now: Timestamp, maximumWait: Duration) -> Reservation {
         let start = max(arrival, now)
-        let ready = Timestamp(nanoseconds: start.nanoseconds >= tolerance ? start.nanoseconds - tolerance : 0)
-        let wait = ready.elapsed(since: now)
+        let ready = start.nanoseconds >= tolerance ? start.nanoseconds - tolerance : 0
+        if ready <= now.nanoseconds {
+            // The common case: a token is there.
+            let (next, overflow) = start.nanoseconds.addingReportingOverflow(interval)
+            arrival = Timestamp(nanoseconds: overflow ? .max : next)
+            return .granted(wait: .zero)
+        }
+        let wait = Duration.nanoseconds(Int64(clamping: ready - now.nanoseconds))
         guard wait <= maximumWait else { return .refused(wait: wait) }
-        arrival = start + .nanoseconds(Int64(clamping: interval))
+        let (next, overflow) = start.nanoseconds.addingReportingOverflow(interval)
+        arrival = Timestamp(nanoseconds: overflow ? .max : next)
         return .granted(wait: wait)
     }
 

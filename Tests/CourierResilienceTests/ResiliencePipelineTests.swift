@@ -19,7 +19,9 @@ import Synchronization
             let attempt = seen.withLock { $0.append(request); return $0.count }
             return HTTPClientResponse(head: HTTPResponse(status: attempt == 1 ? .serviceUnavailable : .ok))
         }
-        let kinds = configuration.middleware.map { String(describing: type(of: $0)) }
+        #expect(configuration.middleware.count == 1)
+        let pipeline = try #require(configuration.middleware.first as? ResiliencePipeline)
+        let kinds = pipeline.stages.map { String(describing: type(of: $0)) }
         #expect(kinds == ["RateLimiter", "DeadlineMiddleware", "RetryMiddleware", "CircuitBreaker", "AttemptTimeoutMiddleware",
                           "RateLimiterFeedback"])
         let client = HTTPClient(configuration: configuration)
@@ -40,7 +42,7 @@ import Synchronization
         var settings = options(clock, log.telemetry(metrics: metrics))
         settings.circuitBreaker = CircuitBreakerPolicy(minimumThroughput: 10, openDuration: .seconds(30))
         let dead = ScriptedNext([], then: .error(HTTPClientError(.connectFailed, "refused", isSafeToRetry: true)))
-        let stack = chain(ResiliencePipeline.standard(settings), dead.next)
+        let stack = chain([ResiliencePipeline(settings)], dead.next)
         var codes: [HTTPClientError.Code] = []
         for _ in 0..<50 {
             do {
@@ -65,11 +67,15 @@ import Synchronization
         settings.totalTimeout = nil
         settings.concurrencyLimiter = ConcurrencyLimiter(limit: 4, clock: clock)
         settings.retry = RetryPolicy(maximumAttempts: 2)
-        let middleware = ResiliencePipeline.standard(settings)
-        #expect(middleware.map { String(describing: type(of: $0)) } == ["RetryMiddleware", "ConcurrencyLimiter", "AttemptTimeoutMiddleware"])
+        let pipeline = ResiliencePipeline.standard(settings)
+        #expect(pipeline.stages.map { String(describing: type(of: $0)) } == ["RetryMiddleware", "ConcurrencyLimiter", "AttemptTimeoutMiddleware"])
         let next = ScriptedNext([.status(502)])
-        #expect(try await withTimeout { try await chain(middleware, next.next)(request()) }.status.code == 200)
+        #expect(try await withTimeout { try await chain([pipeline], next.next)(request()) }.status.code == 200)
         #expect(next.count == 2)
+        // The stages work alone as well, chained as separate middleware.
+        let separate = ScriptedNext([.status(502)])
+        #expect(try await withTimeout { try await chain(pipeline.stages, separate.next)(request()) }.status.code == 200)
+        #expect(separate.count == 2)
     }
 
     @Test func theCommandLineRetryConstructorRetriesIdempotentRequests() async throws {
@@ -81,7 +87,7 @@ import Synchronization
     @Test func theObserverSeesEveryDecisionInOrder() async throws {
         let clock = VirtualClock(autoAdvance: true)
         let log = EventLog()
-        let stack = chain(ResiliencePipeline.standard(options(clock, log.telemetry())),
+        let stack = chain([ResiliencePipeline.standard(options(clock, log.telemetry()))],
                           ScriptedNext([.status(503), .error(HTTPClientError(.connectionClosed, "reset"))]).next)
         _ = try await withTimeout { try await stack(request()) }
         let kinds = log.kinds.map { kind -> String in
