@@ -84,6 +84,12 @@ public final class HTTPClient: Sendable {
     public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         let middleware = configuration.middleware
         if middleware.isEmpty { return try await bottom(request) }
+        if middleware.count == 1 {
+            // One middleware (a resilience pipeline, say) is called directly: no closure for it per request.
+            return try await middleware[0].execute(request, next: HTTPClientNext { [self] (request) async throws(HTTPClientError) in
+                try await bottom(request)
+            })
+        }
         return try await Self.chain(middleware[...], bottom: HTTPClientNext { [self] (request) async throws(HTTPClientError) in
             try await bottom(request)
         })(request)
