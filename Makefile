@@ -42,8 +42,13 @@ build-tests:
 
 test: deps pydeps layers build-tests test-only
 
+# Swift Testing starts every test at once; on two cores the cooperative pool then serves hundreds of tests
+# and a test's own timeout measures the others' work. Eight at a time keeps the run as fast and the
+# timeouts meaningful.
+TEST_WIDTH ?= 8
+
 test-only:
-	COURIER_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test --skip-build $(BUILD_FLAGS)
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) COURIER_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test --skip-build $(BUILD_FLAGS)
 
 demo:
 	$(SWIFT) run -c release courier demo

@@ -58,7 +58,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "CourierPool", dependencies: ["CourierCore", "CourierTransport"], swiftSettings: strict),
         .target(name: "Courier",
-                dependencies: ["CourierCore", "CourierReactor", "CourierTLS", "CourierTransport", "CourierPool", "CZlib",
+                dependencies: ["CourierCore", "CourierReactor", "CourierTLS", "CourierHTTP2", "CourierTransport", "CourierPool", "CZlib",
                                .product(name: "HTTPTypes", package: "swift-http-types"),
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "Metrics", package: "swift-metrics")],

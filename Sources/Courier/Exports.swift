@@ -12,5 +12,6 @@
 @_exported import struct CourierTLS.TLSPublicKeyPin
 @_exported import enum CourierTLS.TLSVersion
 @_exported import enum CourierTLS.TLSCertificateVerification
+@_exported import struct CourierTLS.TLSCertificateInfo
 @_exported import class CourierReactor.EventLoopGroup
 @_exported import class CourierReactor.EventLoop

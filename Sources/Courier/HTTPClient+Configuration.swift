@@ -2,6 +2,7 @@ import CourierCore
 import CourierReactor
 import CourierTLS
 import CourierTransport
+import Logging
 
 extension HTTPClient {
     /// How a client behaves: TLS, HTTP versions, pool limits, timeouts and limits. Every field has a
@@ -25,6 +26,23 @@ extension HTTPClient {
         public var middleware: [any HTTPClientMiddleware] = []
         /// The bottom of the chain: the network, or a mock.
         public var transport: HTTPClient.Transport = .network
+
+        // Client features (Docs/features.md).
+        /// Following redirects (on, at most 10, never https → http).
+        public var redirects = RedirectPolicy()
+        /// Transparent gzip/deflate decoding with limits against bombs (on).
+        public var decompression = Decompression()
+        /// Cookies stored from responses and sent with later requests (nil: off, the default).
+        public var cookieJar: CookieJar? = nil
+        /// Forward proxies (none by default; `.environment` reads `HTTPS_PROXY` and friends).
+        public var proxy: ProxyConfiguration = .none
+        /// Hears each request's events and timings (nil: nobody, no cost).
+        public var eventListener: (any HTTPClientEventListener)? = nil
+        /// swift-metrics reporting (free until a backend is bootstrapped).
+        public var metrics = Metrics()
+        /// Where the client logs: security warnings, and at debug level each request's hops, connections
+        /// and timings with a `courier.request` id in the metadata.
+        public var logger = Logger(label: "courier")
 
         /// The defaults.
         public init() {}

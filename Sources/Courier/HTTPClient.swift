@@ -2,6 +2,7 @@ import CourierCore
 import CourierReactor
 import CourierTLS
 import CourierTransport
+import CourierHTTP2
 import CourierPool
 import Synchronization
 
@@ -17,6 +18,8 @@ public final class HTTPClient: Sendable {
     public let eventLoopGroup: EventLoopGroup
     let pools: ConnectionPools
     let transport: ClientConnectionFactory
+    /// Proxy, observers and other features, prepared from the configuration (HTTPClient+Features.swift).
+    let features: ClientFeatures
     private let tlsFailure: HTTPClientError?
 
     /// A process-wide client with the default configuration on the shared loops; never shut down.
@@ -27,6 +30,7 @@ public final class HTTPClient: Sendable {
     public init(configuration: Configuration = Configuration(), eventLoopGroup: EventLoopGroup = .shared) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
+        features = ClientFeatures(configuration: configuration)
         var tls = configuration.tls
         tls.applicationProtocols = ClientConnectionFactory.applicationProtocols(for: configuration.httpVersion)
         tls.handshakeTimeout = configuration.timeouts.tlsHandshake
@@ -45,10 +49,17 @@ public final class HTTPClient: Sendable {
         http1.limits.maxFieldCount = configuration.limits.maximumResponseHeaderCount
         http1.readTimeout = configuration.timeouts.read
         http1.responseBufferHighWatermark = configuration.limits.responseBufferSize
-        transport = ClientConnectionFactory(
+        var http2 = HTTP2Configuration()
+        http2.maxHeaderListSize = configuration.limits.maximumResponseHeaderBytes
+        http2.initialWindowSize = configuration.limits.responseBufferSize
+        http2.connectionWindowSize = max(configuration.limits.responseBufferSize * 4, 4 << 20)
+        if let interval = configuration.pool.http2PingInterval { http2.keepAlive = .init(interval: interval) }
+        var factory = ClientConnectionFactory(
             connectTimeout: configuration.timeouts.connect, socketOptions: socket, resolver: configuration.resolver,
             versionPolicy: configuration.httpVersion, tls: context, tlsHandshakeTimeout: configuration.timeouts.tlsHandshake,
-            http1: http1)
+            http1: http1, http2: http2)
+        features.configure(&factory)
+        transport = factory
         var pool = ConnectionPoolConfiguration()
         pool.maximumConnectionsPerOrigin = configuration.pool.maximumConnectionsPerHost
         pool.maximumHTTP2ConnectionsPerOrigin = configuration.pool.maximumHTTP2ConnectionsPerHost
@@ -61,7 +72,8 @@ public final class HTTPClient: Sendable {
         case .http1Only: pool.preferredProtocol = .http1Only
         case .http2PriorKnowledge: pool.preferredProtocol = .http2PriorKnowledge
         }
-        pools = ConnectionPools(configuration: pool, factory: transport, group: eventLoopGroup)
+        pools = ConnectionPools(configuration: pool, factory: transport, group: eventLoopGroup,
+                                statisticsObserver: features.poolStatisticsObserver)
         if let warning = context?.securityWarning { Self.warn(warning) }
     }
 
@@ -80,18 +92,24 @@ public final class HTTPClient: Sendable {
         try await execute(HTTPClientRequest(head: request, body: body, timeout: timeout))
     }
 
-    /// Sends a request through the middleware chain and the transport.
+    /// Sends a request through the client's features (redirects, cookies, decompression; see
+    /// `HTTPClient+Features.swift`), the middleware chain and the transport.
     public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+        try await executeWithFeatures(request)
+    }
+
+    /// One hop of a request through the middleware chain, with the per-hop features at its bottom.
+    func executeHop(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         let middleware = configuration.middleware
-        if middleware.isEmpty { return try await bottom(request) }
+        if middleware.isEmpty { return try await executeFeaturesAndTransport(request) }
         if middleware.count == 1 {
             // One middleware (a resilience pipeline, say) is called directly: no closure for it per request.
             return try await middleware[0].execute(request, next: HTTPClientNext { [self] (request) async throws(HTTPClientError) in
-                try await bottom(request)
+                try await executeFeaturesAndTransport(request)
             })
         }
         return try await Self.chain(middleware[...], bottom: HTTPClientNext { [self] (request) async throws(HTTPClientError) in
-            try await bottom(request)
+            try await executeFeaturesAndTransport(request)
         })(request)
     }
 
@@ -101,7 +119,7 @@ public final class HTTPClient: Sendable {
         return HTTPClientNext { (request) async throws(HTTPClientError) in try await first.execute(request, next: rest) }
     }
 
-    private func bottom(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+    func bottom(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         switch configuration.transport {
         case .network: return try await send(request)
         case .mock(let answer):
@@ -117,7 +135,8 @@ public final class HTTPClient: Sendable {
     private func send(_ clientRequest: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         let request = clientRequest.head
         let body = clientRequest.body
-        let origin = try Self.origin(of: request)
+        var origin = try Self.origin(of: request)
+        origin.proxy = try features.proxy.endpoint(for: origin)
         if origin.scheme == .https, let tlsFailure { throw tlsFailure }
         let deadline = (clientRequest.timeout ?? configuration.timeouts.total).map { SystemClock.now() + $0 }
         let headDeadline = clientRequest.responseHeadDeadline
@@ -141,9 +160,11 @@ public final class HTTPClient: Sendable {
                 }
                 throw HTTPClientError(pool: error, origin: origin)
             }
+            clientRequest.observation?.connectionAcquired(connection, origin: origin)
             do {
                 return try await RequestExecution(request: request, body: body, deadline: deadline, headDeadline: headDeadline,
-                                                  expectContinueTimeout: configuration.timeouts.expectContinue)
+                                                  expectContinueTimeout: configuration.timeouts.expectContinue,
+                                                  observation: clientRequest.observation)
                     .run(on: connection, pool: pool)
             } catch {
                 if error.underlying is ResponseHeadDeadlinePassed {

@@ -34,9 +34,11 @@ extension HTTPClientError {
         case .connectionClosed: code = .connectionClosed
         case .readTimeout: code = .readTimeout
         case .writeTimeout: code = .writeTimeout
+        case .deadlineExceeded: code = .deadlineExceeded
         case .limitExceeded: code = .limitExceeded
         case .invalidRequest: code = .invalidRequest
         case .cancelled: code = .cancelled
+        case .proxyFailed: code = .proxyFailed
         }
         self.init(code, error.message, underlying: error.underlying ?? error, isSafeToRetry: error.requestNotProcessed)
     }

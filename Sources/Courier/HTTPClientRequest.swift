@@ -14,6 +14,8 @@ public struct HTTPClientRequest: Sendable {
     /// `deadlineExceeded`: it bounds waiting for a connection, sending the request and waiting for the head,
     /// not reading the body (that is `timeout`'s job). Set by timeout and deadline middleware; nil: none.
     public var responseHeadDeadline: Timestamp?
+    /// Follows the request for listeners, debug logs and metrics (nil unless one of them is on).
+    var observation: RequestObservation?
 
     /// Creates a request.
     public init(head: HTTPRequest, body: HTTPClientRequestBody? = nil, timeout: Duration? = nil, options: Options = Options(),

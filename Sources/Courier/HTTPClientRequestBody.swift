@@ -14,6 +14,8 @@ public struct HTTPClientRequestBody: Sendable {
     let storage: Storage
     /// Whether the body can be sent again (for redirects and retries): bytes, files and stream factories can.
     public let isReplayable: Bool
+    /// The `Content-Type` this body implies (forms, multipart), applied when the request sets none.
+    public var contentType: String? = nil
 
     /// The body's length, when known in advance.
     public var length: Int? {

@@ -11,6 +11,8 @@ public struct HTTPClientResponse: Sendable {
     public var version: HTTPProtocolVersion
     /// The body.
     public var body: Body
+    /// The redirects followed to get here, in order (empty when the first answer was final).
+    public var redirects: [Redirect] = []
 
     /// The status.
     public var status: HTTPResponse.Status { head.status }
@@ -34,6 +36,8 @@ public struct HTTPClientResponse: Sendable {
             case empty
             case bytes(ByteBuffer)
             case stream(BodyStreamHandle)
+            /// Transformed or observed by a feature (decompression, metrics), or streamed by a mock.
+            case custom(any ResponseBodySource)
         }
 
         /// An empty body.
@@ -70,6 +74,15 @@ public struct HTTPClientResponse: Sendable {
                         done = true
                         throw HTTPClientError(mapping: error)
                     }
+                case .custom(let custom):
+                    do {
+                        if let chunk = try await custom.next() { return chunk }
+                        done = true
+                        return nil
+                    } catch {
+                        done = true
+                        throw HTTPClientError(mapping: error)
+                    }
                 }
             }
         }
@@ -78,6 +91,7 @@ public struct HTTPClientResponse: Sendable {
 
         /// Trailers the server sent after the body (available once the body was read to its end).
         public var trailers: HTTPFields? {
+            if case .custom(let custom) = source { return custom.trailers }
             guard case .stream(let handle) = source, case .finished(let trailers)? = handle.stream.endState else { return nil }
             return trailers
         }
@@ -85,7 +99,11 @@ public struct HTTPClientResponse: Sendable {
         /// Stops reading: the rest of the body is discarded (HTTP/2 resets the stream, HTTP/1.1 closes the
         /// connection unless the body already ended).
         public func cancel() {
-            if case .stream(let handle) = source { handle.stream.cancel() }
+            switch source {
+            case .stream(let handle): handle.stream.cancel()
+            case .custom(let custom): custom.cancel()
+            case .empty, .bytes: break
+            }
         }
     }
 }

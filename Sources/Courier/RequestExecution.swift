@@ -16,6 +16,8 @@ struct RequestExecution: Sendable {
     /// When the response head must have arrived (the exchange is cancelled then); the body is not bounded by it.
     let headDeadline: Timestamp?
     let expectContinueTimeout: Duration
+    /// Hears when the request was sent (listeners, debug logs, metrics), if any.
+    let observation: RequestObservation?
 
     func run(on connection: any ClientConnection, pool: OriginPool) async throws(TransportError) -> HTTPClientResponse {
         let loop = connection.loop
@@ -63,7 +65,7 @@ struct RequestExecution: Sendable {
             throw error
         }
         if let deadline {
-            exchange.armDeadline(deadline, error: TransportError(.readTimeout, "the request's deadline passed"))
+            exchange.armDeadline(deadline, error: TransportError(.deadlineExceeded, "the request's deadline passed"))
         }
         let version = connection.protocolVersion
         let headTimer = headDeadline.map { headDeadline in
@@ -82,6 +84,7 @@ struct RequestExecution: Sendable {
                     try exchange.finishBody()
                 }
             }
+            observation?.requestSent()
             let response = try await exchange.response()
             let responseBody: HTTPClientResponse.Body =
                 request.method == .head ? .empty : HTTPClientResponse.Body(stream: exchange.body)

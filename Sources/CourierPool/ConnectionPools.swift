@@ -10,12 +10,22 @@ public final class ConnectionPools: Sendable {
     private let factory: ClientConnectionFactory
     private let group: EventLoopGroup
     private let isShutDown = Atomic<Bool>(false)
+    private let statisticsObserver: OriginPool.StatisticsObserver?
 
-    /// Creates an empty set of pools sharing one configuration, connection factory and loops.
-    public init(configuration: ConnectionPoolConfiguration, factory: ClientConnectionFactory, group: EventLoopGroup) {
+    /// Creates an empty set of pools sharing one configuration, connection factory and loops;
+    /// `statisticsObserver` hears each pool's occupancy changes (for metrics).
+    public init(configuration: ConnectionPoolConfiguration, factory: ClientConnectionFactory, group: EventLoopGroup,
+                statisticsObserver: OriginPool.StatisticsObserver? = nil) {
         self.configuration = configuration
         self.factory = factory
         self.group = group
+        self.statisticsObserver = statisticsObserver
+    }
+
+    /// Every pool's current occupancy.
+    public var statistics: [Origin: PoolStatistics] {
+        let all = pools.withLock { $0 }
+        return all.mapValues(\.statistics)
     }
 
     /// The pool for `origin`, or nil after shutdown.
@@ -23,7 +33,8 @@ public final class ConnectionPools: Sendable {
         guard !isShutDown.load(ordering: .acquiring) else { return nil }
         return pools.withLock { pools in
             if let pool = pools[origin] { return pool }
-            let pool = OriginPool(origin: origin, configuration: configuration, factory: factory, group: group)
+            let pool = OriginPool(origin: origin, configuration: configuration, factory: factory, group: group,
+                                  statisticsObserver: statisticsObserver)
             pools[origin] = pool
             return pool
         }

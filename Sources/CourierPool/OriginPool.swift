@@ -31,7 +31,12 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         var nextRequest: UInt64 = 1
         var shutdownWaiters: [UnsafeContinuation<Void, Never>] = []
         var shutdownComplete = false
+        var statisticsSequence: UInt64 = 0
     }
+
+    /// Hears the pool's occupancy after every change, for metrics: the origin, a sequence number (a snapshot
+    /// arriving after one with a larger number is stale: drop it) and the snapshot. Runs on any thread.
+    public typealias StatisticsObserver = @Sendable (Origin, UInt64, PoolStatistics) -> Void
 
     /// The origin this pool serves.
     public let origin: Origin
@@ -39,16 +44,23 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
     private let group: EventLoopGroup
     private let clock: any MonotonicClock
     private let state: Mutex<State>
+    private let statisticsObserver: StatisticsObserver?
 
-    /// Creates an empty pool; connections open on demand.
+    /// Creates an empty pool; connections open on demand. `statisticsObserver` (nil: none, no cost) hears
+    /// every change of occupancy.
     public init(origin: Origin, configuration: ConnectionPoolConfiguration, factory: ClientConnectionFactory,
-                group: EventLoopGroup, clock: any MonotonicClock = SystemClock()) {
+                group: EventLoopGroup, clock: any MonotonicClock = SystemClock(),
+                statisticsObserver: StatisticsObserver? = nil) {
         self.origin = origin
         self.factory = factory
         self.group = group
         self.clock = clock
+        self.statisticsObserver = statisticsObserver
         state = Mutex(State(machine: ConnectionPoolStateMachine(configuration: configuration)))
     }
+
+    /// The pool's current occupancy.
+    public var statistics: PoolStatistics { state.withLock { $0.machine.statistics } }
 
     // MARK: - Requests
 
@@ -248,6 +260,13 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         for (id, loop) in work.creates { open(id, on: loop) }
         for (waiter, result) in work.resumes { waiter.resume(returning: result) }
         for waiter in work.shutdownResumes { waiter.resume() }
+        if let statisticsObserver {
+            let (sequence, statistics) = state.withLock { state in
+                state.statisticsSequence += 1
+                return (state.statisticsSequence, state.machine.statistics)
+            }
+            statisticsObserver(origin, sequence, statistics)
+        }
     }
 
     private func open(_ id: ConnectionID, on loop: EventLoop) {

@@ -341,6 +341,13 @@ public final class StreamConnection: @unchecked Sendable {
             let result: SystemCalls.IOResult
             do {
                 result = try vectors.withUnsafeMutableBufferPointer { pointer throws(ReactorError) in
+                    if vectorCount == 1 {
+                        // One buffer: plain send, the cheaper call.
+                        let single = pointer[0]
+                        return try SystemCalls.io("send(\(remoteAddress))") {
+                            send(fd, single.iov_base, single.iov_len, Int32(MSG_NOSIGNAL))
+                        }
+                    }
                     var message = msghdr()
                     message.msg_iov = pointer.baseAddress
                     message.msg_iovlen = vectorCount
@@ -425,6 +432,17 @@ public final class StreamConnection: @unchecked Sendable {
         let handler = self.handler
         self.handler = nil
         handler?.connectionDidClose(self, error: error)
+    }
+
+    /// Closes the connection abortively: the peer receives a TCP RST instead of a FIN (SO_LINGER with a zero
+    /// timeout), and bytes still queued here or unsent in the kernel are discarded. For servers and tests that
+    /// must act like a peer that resets; the handler hears `connectionDidClose` as after `close`.
+    public func reset() {
+        loop.assertInEventLoop()
+        if case .open = state {
+            try? SystemCalls.setOption(fd, SOL_SOCKET, SO_LINGER, linger(l_onoff: 1, l_linger: 0))
+        }
+        close()
     }
 
     // MARK: - Interest

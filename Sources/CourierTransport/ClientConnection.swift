@@ -44,6 +44,17 @@ public protocol ClientConnection: AnyObject, Sendable {
     func close(error: TransportError?)
     /// Stops taking new exchanges and closes once the current ones finish (HTTP/2 sends GOAWAY).
     func closeGracefully()
+    /// Keeps how the connection was set up (the factory calls it when it collects timings).
+    func attachSetupMetrics(_ metrics: ConnectionSetupMetrics)
+    /// How the connection was set up, handed out once: to the first request that uses it. Any thread.
+    func takeSetupMetrics() -> ConnectionSetupMetrics?
+}
+
+extension ClientConnection {
+    /// Connections that do not keep setup metrics drop them.
+    public func attachSetupMetrics(_ metrics: ConnectionSetupMetrics) {}
+    /// Connections that do not keep setup metrics have none.
+    public func takeSetupMetrics() -> ConnectionSetupMetrics? { nil }
 }
 
 /// Lifecycle events of a client connection, delivered on its loop (to the pool).

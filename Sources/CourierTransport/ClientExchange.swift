@@ -34,6 +34,8 @@ public final class ClientExchange: @unchecked Sendable {
     public private(set) var requestSent = false
     /// Interim (1xx) responses seen, for observers.
     public private(set) var informationalResponses: [HTTPResponse] = []
+    /// The driver's handle for the exchange (the HTTP/2 stream identifier).
+    var streamToken: UInt32 = 0
     private var deadlineTimer: ScheduledTask?
     private var finished = false
     /// Whether the response ended successfully, body included. A server may answer before the request body

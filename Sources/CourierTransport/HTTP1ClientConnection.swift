@@ -14,6 +14,22 @@ public struct HTTP1ConnectionConfiguration: Sendable, Hashable {
     public var readTimeout: Duration? = .seconds(60)
     /// Queued response bytes above which reading pauses until the application catches up.
     public var responseBufferHighWatermark = 1 << 20
+    /// Requests go to a forward proxy for an `http` origin: targets in absolute form, proxy credentials added.
+    public var forwardingProxy: ForwardingProxy? = nil
+
+    /// How requests are written for a forward proxy (RFC 9112 §3.2.2).
+    public struct ForwardingProxy: Sendable, Hashable {
+        /// Put before each request's path: `http://host:port`.
+        public var targetPrefix: String
+        /// The `Proxy-Authorization` value added to requests that carry none.
+        public var authorization: String?
+
+        /// Creates the settings.
+        public init(targetPrefix: String, authorization: String?) {
+            self.targetPrefix = targetPrefix
+            self.authorization = authorization
+        }
+    }
 
     /// The defaults.
     public init() {}
@@ -53,6 +69,17 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
     private var readTimer: ScheduledTask?
     /// Exchanges completed on this connection (a reused connection has completed at least one).
     public private(set) var completedExchanges = 0
+    /// Setup timings waiting for the first request that uses the connection (when collected).
+    private let setupMetrics = Mutex<ConnectionSetupMetrics?>(nil)
+
+    public func attachSetupMetrics(_ metrics: ConnectionSetupMetrics) { setupMetrics.withLock { $0 = metrics } }
+
+    public func takeSetupMetrics() -> ConnectionSetupMetrics? {
+        setupMetrics.withLock { metrics in
+            defer { metrics = nil }
+            return metrics
+        }
+    }
 
     /// Wraps a connected stream and starts reading.
     public init(stream: any ByteStream, configuration: HTTP1ConnectionConfiguration = HTTP1ConnectionConfiguration()) {
@@ -79,12 +106,20 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
         case .unknown: length = .unknown
         }
         var out = ByteBuffer(capacity: 512 + (inlineBody?.readableBytes ?? 0))
+        var request = request
+        var target = request.path ?? "/"
+        if let proxy = configuration.forwardingProxy {
+            target = proxy.targetPrefix + target
+            if let authorization = proxy.authorization, request.headerFields[.proxyAuthorization] == nil {
+                request.headerFields[.proxyAuthorization] = authorization
+            }
+        }
         do {
             let fields = request.headerFields.lazy
                 .filter { !Self.reservedNames.contains($0.name) }
                 .map { (name: $0.name.rawName, value: $0.value) }
             try serializer.writeRequestHead(
-                method: request.method.rawValue, target: request.path ?? "/", host: request.authority ?? "",
+                method: request.method.rawValue, target: target, host: request.authority ?? "",
                 fields: fields, body: length, expectContinue: expectContinue, into: &out)
             if let inlineBody {
                 try serializer.writeBody(inlineBody, into: &out)
@@ -188,6 +223,12 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
         current = nil
         exchange.completed()
         completedExchanges += 1
+        if readPausedForBody {
+            // The body ended while reading was paused for a slow consumer (its end was already read): a finished
+            // body stream reports no more consumption, so resume here or the next exchange never reads. Later
+            // in this loop iteration, as resuming may deliver buffered bytes, and this runs inside `parse()`.
+            loop.executeLocal { [self] in consumerCaughtUp() }
+        }
         readTimer?.cancel()
         readTimer = nil
         let reusable = keepAlive && !draining && !closed

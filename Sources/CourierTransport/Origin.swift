@@ -11,6 +11,8 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     public var port: Int
     /// A Unix-domain socket to connect to instead of resolving `host` (the host still names the authority).
     public var unixSocketPath: String?
+    /// The forward proxy connections go through (nil: direct).
+    public var proxy: ProxyEndpoint?
 
     /// The transport security of an origin.
     public enum Scheme: String, Hashable, Sendable {
@@ -41,6 +43,7 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         if let unixSocketPath { return "\(scheme.rawValue)+unix://\(unixSocketPath)" }
+        if let proxy { return "\(scheme.rawValue)://\(authority) via proxy \(proxy)" }
         return "\(scheme.rawValue)://\(authority)"
     }
 }

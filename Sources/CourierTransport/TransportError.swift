@@ -30,12 +30,16 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case readTimeout
         /// Nothing could be written within the write timeout.
         case writeTimeout
+        /// The request's overall deadline passed.
+        case deadlineExceeded
         /// A configured limit was exceeded.
         case limitExceeded
         /// The request itself is invalid (header injection, bad framing).
         case invalidRequest
         /// The exchange was cancelled locally.
         case cancelled
+        /// A forward proxy refused or broke the `CONNECT` tunnel (its status is in the message).
+        case proxyFailed
     }
 
     /// The kind of failure.

@@ -163,60 +163,64 @@ import Glibc
     }
 
     @Test func oneHundredMegabytesWithBoundedMemory() async throws {
-        let loop = try EventLoop(name: "test-bulk")
-        defer { loop.syncShutdown() }
-        let total = 100 * 1024 * 1024
-        let chunk = ByteBuffer(repeating: 0x5a, count: 64 * 1024)
-        final class MaxTracker: Sendable { let value = Mutex(0) }
-        let maxQueued = MaxTracker()
-        // The sender writes only while the connection is writable: memory stays at the watermark.
-        final class BulkSender: StreamConnectionHandler {
-            let chunk: ByteBuffer
-            var remaining: Int
-            let maxQueued: MaxTracker
-            init(chunk: ByteBuffer, total: Int, maxQueued: MaxTracker) {
-                self.chunk = chunk; self.remaining = total; self.maxQueued = maxQueued
-            }
-            func pump(_ connection: StreamConnection) {
-                while remaining > 0 && connection.isWritable {
-                    let slice = chunk.getSlice(at: 0, length: min(remaining, chunk.readableBytes))!
-                    remaining -= slice.readableBytes
-                    connection.write(slice)
-                    let queued = connection.queuedWriteBytes
-                    maxQueued.value.withLock { $0 = max($0, queued) }
-                    if !connection.isWritable { connection.flush() }
+        // In a child process (an exit test): resident memory then counts this transfer only, not the suites
+        // running in parallel.
+        await #expect(processExitsWith: .success) {
+            let loop = try EventLoop(name: "test-bulk")
+            defer { loop.syncShutdown() }
+            let total = 100 * 1024 * 1024
+            let chunk = ByteBuffer(repeating: 0x5a, count: 64 * 1024)
+            final class MaxTracker: Sendable { let value = Mutex(0) }
+            let maxQueued = MaxTracker()
+            // The sender writes only while the connection is writable: memory stays at the watermark.
+            final class BulkSender: StreamConnectionHandler {
+                let chunk: ByteBuffer
+                var remaining: Int
+                let maxQueued: MaxTracker
+                init(chunk: ByteBuffer, total: Int, maxQueued: MaxTracker) {
+                    self.chunk = chunk; self.remaining = total; self.maxQueued = maxQueued
                 }
-                if remaining == 0 { connection.shutdownOutput() }
+                func pump(_ connection: StreamConnection) {
+                    while remaining > 0 && connection.isWritable {
+                        let slice = chunk.getSlice(at: 0, length: min(remaining, chunk.readableBytes))!
+                        remaining -= slice.readableBytes
+                        connection.write(slice)
+                        let queued = connection.queuedWriteBytes
+                        maxQueued.value.withLock { $0 = max($0, queued) }
+                        if !connection.isWritable { connection.flush() }
+                    }
+                    if remaining == 0 { connection.shutdownOutput() }
+                }
+                func connectionDidRead(_ connection: StreamConnection, _ buffer: inout ByteBuffer) {}
+                func connectionDidBecomeWritable(_ connection: StreamConnection) { pump(connection) }
+                func connectionDidClose(_ connection: StreamConnection, error: ReactorError?) {}
             }
-            func connectionDidRead(_ connection: StreamConnection, _ buffer: inout ByteBuffer) {}
-            func connectionDidBecomeWritable(_ connection: StreamConnection) { pump(connection) }
-            func connectionDidClose(_ connection: StreamConnection, error: ReactorError?) {}
-        }
-        let server = try Listener.bind(to: SocketAddress(ipAddress: "127.0.0.1", port: 0), on: loop) { connection in
-            let sender = BulkSender(chunk: chunk, total: total, maxQueued: maxQueued)
-            connection.start(handler: sender)
-            sender.pump(connection)
-        }
-        defer { server.close() }
-        let rssBefore = residentBytes()
-        let client = try await withTimeout { try await StreamConnection.connect(to: server.localAddress, on: loop) }
-        let start = SystemClock.now()
-        let received = try await withTimeout(.seconds(120)) { () -> Int in
-            await withCheckedContinuation { continuation in
-                loop.execute {
-                    client.start(handler: CollectingHandler(expected: Int.max, keepBytes: false) { handler in
-                        client.close()
-                        continuation.resume(returning: handler.count)
-                    })
+            let server = try Listener.bind(to: SocketAddress(ipAddress: "127.0.0.1", port: 0), on: loop) { connection in
+                let sender = BulkSender(chunk: chunk, total: total, maxQueued: maxQueued)
+                connection.start(handler: sender)
+                sender.pump(connection)
+            }
+            defer { server.close() }
+            let rssBefore = residentBytes()
+            let client = try await withTimeout { try await StreamConnection.connect(to: server.localAddress, on: loop) }
+            let start = SystemClock.now()
+            let received = try await withTimeout(.seconds(120)) { () -> Int in
+                await withCheckedContinuation { continuation in
+                    loop.execute {
+                        client.start(handler: CollectingHandler(expected: Int.max, keepBytes: false) { handler in
+                            client.close()
+                            continuation.resume(returning: handler.count)
+                        })
+                    }
                 }
             }
+            let seconds = (SystemClock.now() - start).secondsDouble
+            let rssGrowth = residentBytes() - rssBefore
+            print("100 MB over one loopback socket: \(Int(Double(total) / seconds / 1e6)) MB/s, RSS growth \(rssGrowth / 1024) KiB")
+            #expect(received == total)
+            #expect(maxQueued.value.withLock { $0 } <= 256 * 1024 + 64 * 1024)
+            #expect(rssGrowth < 32 * 1024 * 1024)
         }
-        let seconds = (SystemClock.now() - start).secondsDouble
-        let rssGrowth = residentBytes() - rssBefore
-        print("100 MB over one loopback socket: \(Int(Double(total) / seconds / 1e6)) MB/s, RSS growth \(rssGrowth / 1024) KiB")
-        #expect(received == total)
-        #expect(maxQueued.value.withLock { $0 } <= 256 * 1024 + 64 * 1024)
-        #expect(rssGrowth < 32 * 1024 * 1024)
     }
 
     @Test func writesAfterCloseAreIgnoredAndCloseReportsOnce() async throws {

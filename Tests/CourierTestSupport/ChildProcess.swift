@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,18 +60,67 @@ public final class ChildProcess: @unchecked Sendable {
         return (exitStatus >> 8) & 0xff
     }
 
-    /// Sends SIGTERM, then SIGKILL if it has not exited within a second, and reaps it.
+    /// Waits without holding a thread for the child to exit (at most `timeLimit`, then stops it) and returns
+    /// its exit code.
+    public func exitCode(timeLimit: Duration = .seconds(60)) async -> Int32 {
+        let deadline = ContinuousClock.now + timeLimit
+        while isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        if isRunning { stop() }
+        return (exitStatus >> 8) & 0xff
+    }
+
+    /// Sends SIGTERM and returns at once; a reaper thread collects the child, with SIGKILL if it has not
+    /// exited within a second. Tests call this from async code: waiting here would hold one of the few
+    /// cooperative threads while other tests need them.
     public func stop() {
         guard isRunning else { return }
         kill(pid, SIGTERM)
-        for _ in 0..<100 where isRunning { usleep(10_000) }
-        if isRunning {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-            reaped = true
-        }
+        reaped = true
+        ChildReaper.shared.reap(pid)
     }
 
     deinit { stop() }
+}
+
+/// Reaps stopped children on its own thread, escalating to SIGKILL after a grace period.
+final class ChildReaper: Sendable {
+    static let shared = ChildReaper()
+    private let pending = Mutex<[(pid: pid_t, deadline: Double)]>([])
+
+    private init() {
+        let thread = Thread { [self] in self.run() }
+        thread.name = "child-reaper"
+        thread.start()
+    }
+
+    func reap(_ pid: pid_t) {
+        pending.withLock { $0.append((pid, Self.now() + 1)) }
+    }
+
+    private func run() {
+        while true {
+            let now = Self.now()
+            pending.withLock { list in
+                list.removeAll { entry in
+                    var status: Int32 = 0
+                    if waitpid(entry.pid, &status, WNOHANG) != 0 { return true }
+                    if now > entry.deadline {
+                        kill(entry.pid, SIGKILL)
+                        waitpid(entry.pid, &status, 0)
+                        return true
+                    }
+                    return false
+                }
+            }
+            usleep(10_000)
+        }
+    }
+
+    private static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
 }

@@ -125,18 +125,18 @@ public final class NginxServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// The deterministic byte at `offset` of a pattern file.
-    public static func patternByte(at offset: Int) -> UInt8 { UInt8(truncatingIfNeeded: (offset &* 31) ^ (offset >> 8)) }
+    /// The deterministic byte at `offset` of a pattern file (the same pattern as the test server's `/bytes/N`).
+    public static func patternByte(at offset: Int) -> UInt8 { PatternCheck.byte(at: offset) }
 
     static func writePatternFile(_ path: String, size: Int) throws {
         guard let file = fopen(path, "wb") else { throw FixtureError(path: path) }
         defer { fclose(file) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var offset = 0
         while offset < size {
-            let count = min(chunk.count, size - offset)
-            for index in 0..<count { chunk[index] = patternByte(at: offset + index) }
-            fwrite(chunk, 1, count, file)
+            let count = min(1 << 20, size - offset)
+            PatternCheck.table.withUnsafeBufferPointer { table in
+                _ = fwrite(table.baseAddress! + offset % 251, 1, count, file)
+            }
             offset += count
         }
     }

@@ -61,6 +61,53 @@ import Synchronization
         await client.shutdown()
     }
 
+    @Test func http2OverTLSNegotiatedWithALPN() async throws {
+        let authority = try TLSCertificateAuthority()
+        let leaf = try authority.issueLocalhost()
+        let nginx = try NginxServer.start(certificatePEM: leaf.chainPEM, privateKeyPEM: leaf.privateKeyPEM,
+                                          files: ["1m": 1 << 20])
+        defer { nginx.stop() }
+        var configuration = HTTPClient.Configuration()
+        configuration.tls.trustRoots = authority.trustRoots
+        let client = HTTPClient(configuration: configuration)
+        let (version, status, size, small) = try await withTimeout {
+            let response = try await client.get("https://localhost:\(nginx.httpsPort)/1m")
+            let size = try await response.body.collect(upTo: 4 << 20).readableBytes
+            let small = try await client.get("https://localhost:\(nginx.httpsPort)/small").body.string(upTo: 4096)
+            return (response.version, response.status.code, size, small)
+        }
+        #expect(version == .http2)
+        #expect(status == 200)
+        #expect(size == 1 << 20)
+        #expect(small == NginxServer.smallBody)
+        await client.shutdown()
+    }
+
+    @Test func h2cWithPriorKnowledgeMultiplexesConcurrentRequests() async throws {
+        let nginx = try NginxServer.start()
+        defer { nginx.stop() }
+        var configuration = HTTPClient.Configuration()
+        configuration.httpVersion = .http2PriorKnowledge
+        let client = HTTPClient(configuration: configuration)
+        let url = "http://127.0.0.1:\(nginx.h2cPort)/small"
+        let results = try await withTimeout(.seconds(60)) {
+            try await withThrowingTaskGroup(of: (HTTPProtocolVersion, String).self) { group in
+                for _ in 0..<200 {
+                    group.addTask {
+                        let response = try await client.get(url)
+                        return (response.version, try await response.body.string(upTo: 4096))
+                    }
+                }
+                var all: [(HTTPProtocolVersion, String)] = []
+                for try await result in group { all.append(result) }
+                return all
+            }
+        }
+        #expect(results.count == 200)
+        #expect(results.allSatisfy { $0.0 == .http2 && $0.1 == NginxServer.smallBody })
+        await client.shutdown()
+    }
+
     @Test func refusedConnectionIsAConnectError() async throws {
         let port = try freePort()
         let client = HTTPClient()

@@ -47,6 +47,35 @@ import HTTPTypes
                             "200 \(NginxServer.smallBody.utf8.count) true"])
     }
 
+    /// A body whose end was read in the same batch that paused reading (the consumer is slow) must not leave
+    /// the connection paused: the next exchange on it has to read its response.
+    @Test func bodyEndingWhilePausedLeavesTheConnectionReading() async throws {
+        let nginx = try NginxServer.start()
+        defer { nginx.stop() }
+        let loop = try EventLoop(name: "test-h1-paused")
+        defer { loop.syncShutdown() }
+        let sizes = try await withTimeout(.seconds(20)) {
+            try await Task(executorPreference: loop) { () -> [Int] in
+                let socket = try await StreamConnection.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: nginx.httpPort), on: loop)
+                var configuration = HTTP1ConnectionConfiguration()
+                configuration.responseBufferHighWatermark = 16
+                let connection = HTTP1ClientConnection(stream: PlainByteStream(socket), configuration: configuration)
+                var sizes: [Int] = []
+                for _ in 0..<3 {
+                    let exchange = try connection.startExchange(Self.request(.get, "/small", port: nginx.httpPort),
+                                                                bodyLength: .none, inlineBody: nil, expectContinue: false)
+                    _ = try await exchange.response()
+                    var size = 0
+                    while let chunk = try await exchange.body.next() { size += chunk.readableBytes }
+                    sizes.append(size)
+                }
+                connection.close(error: nil)
+                return sizes
+            }.value
+        }
+        #expect(sizes == Array(repeating: NginxServer.smallBody.utf8.count, count: 3))
+    }
+
     @Test func headResponseHasNoBodyAndKeepsTheConnection() async throws {
         let nginx = try NginxServer.start(files: ["1m": 1 << 20])
         defer { nginx.stop() }

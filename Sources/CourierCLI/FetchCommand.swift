@@ -1,0 +1,171 @@
+import ArgumentParser
+import Courier
+import CourierCore
+
+/// `courier [options] URL`: fetches one URL, curl style. The body goes to standard output or `-o FILE` as it
+/// arrives; `--summary` adds one JSON line on standard error; the exit status says how it ended.
+struct FetchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Fetch a URL (the default command: `courier [options] URL`).",
+        discussion: """
+            Options follow curl's names. The body is written to standard output, or to -o FILE as it arrives \
+            (FILE may be a pipe). A response of any HTTP status is a success unless --fail is given.
+
+            --summary prints one JSON line on standard error after the transfer: status, protocol, headers, \
+            bodyBytes, bodySha256, error (null or {code, message}), timings (totalMs, headMs, bodyMs) and \
+            attempts.
+
+            Not supported yet (rejected with status 2): --retry (retries), -x/--proxy (proxies), \
+            -b/--cookie and -c/--cookie-jar (cookies).
+
+            \(ExitStatus.helpTable)
+            """)
+
+    @Argument(help: "The http:// or https:// URL to fetch.")
+    var url: String
+
+    @Option(name: [.customShort("X"), .customLong("request")], help: ArgumentHelp("The request method.", valueName: "method"))
+    var method: String?
+
+    @Option(name: [.customShort("H"), .customLong("header")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("A request field (repeatable). \"Name:\" removes a default field, \"Name;\" sends it empty.",
+                               valueName: "name: value"))
+    var headers: [String] = []
+
+    @Option(name: [.customShort("A"), .customLong("user-agent")], parsing: .unconditional,
+            help: ArgumentHelp("The User-Agent field.", valueName: "text"))
+    var userAgent: String?
+
+    @Option(name: [.customShort("d"), .customLong("data")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("Request body (POST unless -X): text, @file or @- (standard input), sent unchanged. Repeated pieces are joined with &.",
+                               valueName: "data"))
+    var data: [String] = []
+
+    @Option(name: .customLong("data-binary"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("Like -d: text, @file or @-, sent byte for byte.", valueName: "data"))
+    var dataBinary: [String] = []
+
+    @Option(name: .customLong("data-raw"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("Like -d, but a leading @ is sent as is.", valueName: "data"))
+    var dataRaw: [String] = []
+
+    @Option(name: [.customShort("o"), .customLong("output")], parsing: .unconditional,
+            help: ArgumentHelp("Write the body to this file (or pipe) instead of standard output; - is standard output.",
+                               valueName: "file"))
+    var output: String?
+
+    @Flag(name: [.customShort("i"), .customLong("include")], help: "Write the status line and response fields before the body.")
+    var include = false
+
+    @Flag(name: [.customShort("I"), .customLong("head")], help: "Send HEAD and write the response head.")
+    var headOnly = false
+
+    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Show the request and response heads on standard error.")
+    var verbose = false
+
+    @Flag(name: [.customShort("s"), .customLong("silent")], help: "No progress bar and no error message (the exit status remains).")
+    var silent = false
+
+    @Flag(name: [.customShort("f"), .customLong("fail")], help: "Exit with status 15, writing nothing, when the HTTP status is 400 or more.")
+    var fail = false
+
+    @Option(name: .customLong("max-time"),
+            help: ArgumentHelp("Seconds allowed for the whole transfer, body included.", valueName: "seconds"))
+    var maxTime: Double?
+
+    @Option(name: .customLong("max-filesize"),
+            help: ArgumentHelp("The most body bytes accepted; a larger body fails with status 9.", valueName: "bytes"))
+    var maxFileSize: Int?
+
+    @Flag(name: .customLong("summary"), help: "After the transfer, print one line of JSON describing it on standard error.")
+    var summary = false
+
+    @OptionGroup(title: "Connection options")
+    var connection: ConnectionOptions
+
+    @Flag(name: [.customShort("L"), .customLong("location")], help: "Follow redirects (up to 10, or --max-redirs).")
+    var followRedirects = false
+
+    @Option(name: .customLong("max-redirs"), help: "The most redirects -L follows.")
+    var maxRedirects: Int?
+
+    @Flag(name: .customLong("compressed"), help: "Ask for gzip or deflate and write the body decoded.")
+    var compressed = false
+
+    @Option(name: .customLong("retry"), help: .hidden)
+    var retry: Int?
+
+    @Option(name: [.customShort("x"), .customLong("proxy")], help: .hidden)
+    var proxy: String?
+
+    @Option(name: [.customShort("b"), .customLong("cookie")], help: .hidden)
+    var cookie: String?
+
+    @Option(name: [.customShort("c"), .customLong("cookie-jar")], help: .hidden)
+    var cookieJar: String?
+
+    func validate() throws {
+        let pending: [(given: Bool, flag: String, feature: String)] = [
+            (retry != nil, "--retry", "retries"),
+            (proxy != nil, "-x/--proxy", "proxies"), (cookie != nil, "-b/--cookie", "cookies"),
+            (cookieJar != nil, "-c/--cookie-jar", "cookies"),
+        ]
+        if let flag = pending.first(where: \.given) {
+            throw ValidationError("\(flag.flag): this version of courier does not support \(flag.feature) yet")
+        }
+        if let maxTime { _ = try ConnectionOptions.duration(maxTime, option: "--max-time") }
+        if let maxRedirects, maxRedirects < 0 { throw ValidationError("--max-redirs must not be negative") }
+        if let maxFileSize, maxFileSize < 0 { throw ValidationError("--max-filesize must not be negative") }
+        if headOnly && !(data.isEmpty && dataBinary.isEmpty && dataRaw.isEmpty) {
+            throw ValidationError("-I sends HEAD, which has no body: drop -d/--data-binary/--data-raw")
+        }
+        if output == "" { throw ValidationError("-o needs a file name (or - for standard output)") }
+        let hasBody = !(data.isEmpty && dataBinary.isEmpty && dataRaw.isEmpty)
+        _ = try RequestBuilder.head(url: url, method: method, headers: headers, userAgent: userAgent,
+                                    hasBody: hasBody, headOnly: headOnly)
+    }
+
+    func run() async throws {
+        let pieces = (data + dataBinary).map(RequestBuilder.Data.interpreted) + dataRaw.map(RequestBuilder.Data.raw)
+        var head = try RequestBuilder.head(url: url, method: method, headers: headers, userAgent: userAgent,
+                                           hasBody: !pieces.isEmpty, headOnly: headOnly)
+        // Named in the head, as curl does, so that -v shows it.
+        if compressed && head.headerFields[.acceptEncoding] == nil { head.headerFields[.acceptEncoding] = "gzip, deflate" }
+        let body = try RequestBuilder.body(pieces)
+        let timeout = try maxTime.map { (seconds) throws(ValidationError) in
+            try ConnectionOptions.duration(seconds, option: "--max-time")
+        }
+        let target: OutputSink.Target = output.map { $0 == "-" ? .standardOutput : .file($0) } ?? .standardOutput
+
+        var configuration = HTTPClient.Configuration()
+        connection.apply(to: &configuration)
+        // As curl: bodies arrive as sent unless --compressed, and redirects are followed only with -L.
+        configuration.decompression = compressed ? HTTPClient.Decompression() : .disabled
+        configuration.redirects = followRedirects ? HTTPClient.RedirectPolicy() : .disabled
+        if let maxRedirects { configuration.redirects.maximumRedirects = maxRedirects }
+        let attempts = AttemptCounter()
+        configuration.middleware = [attempts]
+        let group = try EventLoopGroup(loopCount: 1, name: "courier")
+        let client = HTTPClient(configuration: configuration, eventLoopGroup: group)
+
+        var settings = Transfer.Settings()
+        settings.includeHead = include || headOnly
+        settings.verbose = verbose
+        settings.failOnHTTPError = fail
+        settings.hashBody = summary
+        settings.showProgress = !silent && target != .standardOutput && StandardError.isTerminal
+        settings.maximumBodyBytes = maxFileSize
+        let transfer = Transfer(client: client, request: HTTPClientRequest(head: head, body: body, timeout: timeout),
+                                output: target, settings: settings, attempts: attempts)
+        let report = await transfer.run()
+        await client.shutdown()
+        await group.shutdown()
+
+        if let failure = report.failure, !silent {
+            StandardError.write("courier: (\(failure.status.rawValue)) \(failure.code): \(failure.message)\n")
+        }
+        if summary { StandardError.write(report.summaryJSON + "\n") }
+        if report.exitStatus != .success { throw ExitCode(report.exitStatus.rawValue) }
+    }
+}

@@ -1,2 +1,0 @@
-// The `courier` command-line client.
-print("courier: not yet implemented")

@@ -1,0 +1,463 @@
+import CourierCore
+import CourierReactor
+import CourierHPACK
+import CourierHTTP2
+import HTTPTypes
+import Synchronization
+
+/// An HTTP/2 client connection over a byte stream: many exchanges at once, one per stream.
+///
+/// Theory of operation. The `HTTP2Connection` state machine does the protocol; this driver feeds it the bytes
+/// the stream reads, turns its events into exchange updates (heads resume awaiting tasks, DATA goes to body
+/// streams), and writes its output once per loop iteration. Flow control is driven by consumption: a stream's
+/// window reopens only as the application reads its body (the body stream reports consumed bytes), so a slow
+/// reader slows the server and memory stays bounded. Request bodies go out as windows allow; a writer whose
+/// bytes did not all fit waits until `windowOpened`. GOAWAY fails the streams the server never processed with
+/// a retryable error and tells the pool to stop using the connection; PINGs keep an idle connection honest.
+public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable {
+    // Sendable proof: all stored `var`s are touched only on `stream.loop`: ByteStream and timer callbacks run
+    // there, exchange calls come from tasks on the loop, and body-stream callbacks hop to the loop first.
+
+    private static let ids = Atomic<UInt64>(1)
+
+    private struct StreamContext {
+        let exchange: ClientExchange
+        /// Request body bytes the window did not let out yet.
+        var pending = ByteBuffer(capacity: 0)
+        /// Whether END_STREAM goes out after `pending`.
+        var endAfterPending = false
+        var trailersAfterPending: HPACKHeaderList?
+        /// DATA bytes received, and those already given back to flow control.
+        var received = 0
+        var credited = 0
+    }
+
+    public let connectionID: UInt64
+    /// Setup timings waiting for the first request that uses the connection (when collected).
+    private let setupMetrics = Mutex<ConnectionSetupMetrics?>(nil)
+
+    public func attachSetupMetrics(_ metrics: ConnectionSetupMetrics) { setupMetrics.withLock { $0 = metrics } }
+
+    public func takeSetupMetrics() -> ConnectionSetupMetrics? {
+        setupMetrics.withLock { metrics in
+            defer { metrics = nil }
+            return metrics
+        }
+    }
+    public let stream: any ByteStream
+    public var loop: EventLoop { stream.loop }
+    public var protocolVersion: HTTPProtocolVersion { .http2 }
+    public weak var delegate: (any ClientConnectionDelegate)?
+    private var machine: HTTP2Connection
+    private var streams: [HTTP2StreamID: StreamContext] = [:]
+    private var out = ByteBuffer(capacity: 0)
+    private var readBuffer = ByteBuffer(capacity: 0)
+    private var flushScheduled = false
+    private var closed = false
+    private var draining = false
+    private var timer: ScheduledTask?
+    private var timerDeadline: Timestamp?
+    private var settingsWaiters: [UnsafeContinuation<Void, Never>] = []
+    private var settingsReceived = false
+    private var lastReportedMaximum = 0
+
+    /// Wraps a connected stream, sends the connection preface and our SETTINGS, and starts reading.
+    public init(stream: any ByteStream, configuration: HTTP2Configuration = HTTP2Configuration()) {
+        connectionID = Self.ids.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.stream = stream
+        machine = HTTP2Connection(role: .client, configuration: configuration, now: SystemClock.now())
+        stream.start(handler: self)
+        scheduleFlush()
+        rearmTimer()
+    }
+
+    public var isAvailable: Bool { !closed && !draining && machine.canOpenStream }
+    public var maximumConcurrentStreams: Int { machine.peerMaxConcurrentStreams }
+
+    /// Waits until the server's first SETTINGS arrived (so its stream limit is known) or the connection closed.
+    public func waitForSettings() async {
+        loop.assertInEventLoop()
+        if settingsReceived || closed { return }
+        await withUnsafeContinuation { continuation in
+            if settingsReceived || closed { continuation.resume() } else { settingsWaiters.append(continuation) }
+        }
+    }
+
+    public func startExchange(_ request: HTTPRequest, bodyLength: RequestBodyLength, inlineBody: ByteBuffer?,
+                              expectContinue: Bool) throws(TransportError) -> ClientExchange {
+        loop.assertInEventLoop()
+        guard !closed, !draining else {
+            throw TransportError(.connectionClosed, "the connection is closing", requestNotProcessed: true)
+        }
+        var head = HPACKHeaderList(byteCapacity: 256, fieldCapacity: 8 + request.headerFields.count)
+        head.append(name: ":method", value: request.method.rawValue)
+        head.append(name: ":scheme", value: request.scheme ?? "https")
+        head.append(name: ":authority", value: request.authority ?? "")
+        head.append(name: ":path", value: request.path ?? "/")
+        for field in request.headerFields where !Self.connectionSpecific.contains(field.name) {
+            if field.name == .te && field.value.lowercased() != "trailers" { continue }
+            head.append(name: field.name.canonicalName, value: field.value,
+                        indexing: field.indexingStrategy == .disallow ? .neverIndexed : .indexable)
+        }
+        if case .known(let length) = bodyLength, request.headerFields[.contentLength] == nil {
+            head.append(name: "content-length", value: String(length))
+        }
+        if expectContinue { head.append(name: "expect", value: "100-continue") }
+        let noBody: Bool
+        switch bodyLength {
+        case .none: noBody = true
+        case .known(0): noBody = true
+        default: noBody = inlineBody?.readableBytes == 0
+        }
+        let opened: HTTP2OpenedStream
+        do {
+            opened = try machine.openStream(head, endStream: noBody)
+        } catch {
+            throw Self.transportError(error, requestNotProcessed: true)
+        }
+        let body = BodyStream(highWatermark: Int(machine.configuration.initialWindowSize), lowWatermark: 0,
+                              consumedReportThreshold: max(16 * 1024, Int(machine.configuration.initialWindowSize) / 4))
+        let exchange = ClientExchange(loop: loop, method: request.method, driver: self, body: body)
+        let id = opened.id
+        exchange.streamToken = id.rawValue
+        let loop = self.loop
+        // The callbacks hold the connection strongly; the stream drops them when the body ends or is cancelled.
+        body.setCallbacks(
+            onConsumed: { bytes in
+                let credit: @Sendable () -> Void = { self.consumed(id, bytes: bytes) }
+                if loop.inEventLoop { credit() } else { loop.execute(credit) }
+            },
+            onCancel: {
+                let cancel: @Sendable () -> Void = {
+                    guard self.streams[id]?.exchange === exchange else { return }
+                    self.reset(id, exchange, TransportError(.cancelled, "the response body was abandoned"))
+                }
+                if loop.inEventLoop { cancel() } else { loop.execute(cancel) }
+            })
+        var context = StreamContext(exchange: exchange)
+        if noBody {
+            exchange.markRequestSent()
+        } else if let inlineBody {
+            context.pending = inlineBody
+            context.endAfterPending = true
+        }
+        streams[id] = context
+        if !noBody, inlineBody != nil { pump(id) }
+        scheduleFlush()
+        return exchange
+    }
+
+    private static let connectionSpecific: Set<HTTPField.Name> = [
+        .connection, .transferEncoding, .upgrade, HTTPField.Name("proxy-connection")!, HTTPField.Name("keep-alive")!, HTTPField.Name("host")!,
+        .contentLength,
+    ]
+
+    public func close(error: TransportError?) {
+        loop.assertInEventLoop()
+        guard !closed else { return }
+        failAll(error ?? TransportError(.connectionClosed, "the connection was closed"))
+        _ = machine.goAway(code: .noError)
+        flushNow()
+        stream.close(error: error)
+    }
+
+    public func closeGracefully() {
+        loop.assertInEventLoop()
+        guard !draining, !closed else { return }
+        draining = true
+        _ = machine.goAway(code: .noError)
+        scheduleFlush()
+        if streams.isEmpty { stream.close(error: nil) }
+    }
+
+    // MARK: - Events
+
+    private func processEvents() {
+        while let event = machine.nextEvent(from: &readBuffer) {
+            handle(event)
+        }
+        if readBuffer.readableBytes == 0 { readBuffer.clear() }
+        scheduleFlush()
+        rearmTimer()
+    }
+
+    private func handle(_ event: HTTP2Event) {
+        switch event {
+        case .remoteSettings:
+            let maximum = machine.peerMaxConcurrentStreams
+            if !settingsReceived {
+                settingsReceived = true
+                lastReportedMaximum = maximum
+                let waiters = settingsWaiters
+                settingsWaiters.removeAll()
+                for waiter in waiters { waiter.resume() }
+            } else if maximum != lastReportedMaximum {
+                lastReportedMaximum = maximum
+                delegate?.connection(self, maximumStreamsChanged: maximum)
+            }
+        case .settingsAcknowledged, .streamStarted, .pingAcknowledged:
+            break
+        case .informationalResponse(let id, let head):
+            streams[id]?.exchange.receivedInformational(Self.response(head))
+        case .response(let id, let head, let endStream):
+            guard let context = streams[id] else { return }
+            context.exchange.receivedHead(Self.response(head))
+            if endStream { context.exchange.body.finish() }
+        case .data(let id, let bytes, let endStream):
+            guard let context = streams[id] else {
+                machine.consumed(id, bytes: bytes.readableBytes)
+                return
+            }
+            streams[id]?.received += bytes.readableBytes
+            if bytes.readableBytes > 0 { context.exchange.body.yield(bytes) }
+            if endStream { context.exchange.body.finish() }
+        case .trailers(let id, let fields):
+            streams[id]?.exchange.body.finish(trailers: Self.fields(fields))
+        case .windowOpened(let id):
+            if streams[id] != nil { pump(id) }
+        case .streamClosed(let id):
+            streamFinished(id)
+        case .streamReset(let id, let code):
+            guard let context = removeStream(id) else { return }
+            let refused = code == .refusedStream
+            context.exchange.fail(TransportError(refused ? .streamRefused : .streamReset,
+                                                 "the server reset the stream (\(code))", requestNotProcessed: refused))
+            delegate?.connection(self, finishedExchangeReusable: true)
+        case .streamError(let id, let error):
+            guard let context = removeStream(id) else { return }
+            context.exchange.fail(Self.transportError(error, requestNotProcessed: false))
+            delegate?.connection(self, finishedExchangeReusable: true)
+        case .goAway(let goAway):
+            for id in goAway.unprocessedStreams {
+                guard let context = removeStream(id) else { continue }
+                context.exchange.fail(TransportError(.streamRefused, "the server is going away and did not process the request",
+                                                     requestNotProcessed: true))
+            }
+            if !draining {
+                draining = true
+                delegate?.connectionGoingAway(self)
+            }
+            if streams.isEmpty { stream.close(error: nil) }
+        case .connectionError(let error):
+            failAll(Self.transportError(error, requestNotProcessed: false))
+            flushNow()
+            stream.close(error: Self.transportError(error, requestNotProcessed: false))
+        case .readyToClose:
+            flushNow()
+            stream.close(error: nil)
+        case .request:
+            break
+        }
+    }
+
+    private func streamFinished(_ id: HTTP2StreamID) {
+        guard let context = removeStream(id) else { return }
+        if context.exchange.body.endState == nil {
+            // Closed without a complete response (reset handled elsewhere): report the cut.
+            context.exchange.fail(TransportError(.connectionClosed, "the stream closed before the response completed"))
+        } else {
+            context.exchange.completed()
+        }
+        delegate?.connection(self, finishedExchangeReusable: true)
+        if draining && streams.isEmpty { stream.close(error: nil) }
+    }
+
+    /// The application read `bytes` of a stream's body: reopen the window by that much. Reports arriving after
+    /// the stream ended are ignored (its remaining bytes were credited when it ended).
+    private func consumed(_ id: HTTP2StreamID, bytes: Int) {
+        guard !closed, var context = streams[id] else { return }
+        let credit = min(bytes, context.received - context.credited)
+        guard credit > 0 else { return }
+        context.credited += credit
+        streams[id] = context
+        machine.consumed(id, bytes: credit)
+        scheduleFlush()
+    }
+
+    /// Forgets a stream, giving back to the connection window whatever it received and nobody consumed yet
+    /// (its body stream still holds those bytes; the stream window no longer matters).
+    @discardableResult
+    private func removeStream(_ id: HTTP2StreamID) -> StreamContext? {
+        guard let context = streams.removeValue(forKey: id) else { return nil }
+        if context.received > context.credited && !closed {
+            machine.consumed(id, bytes: context.received - context.credited)
+            scheduleFlush()
+        }
+        return context
+    }
+
+    private func reset(_ id: HTTP2StreamID, _ exchange: ClientExchange, _ error: TransportError) {
+        removeStream(id)
+        machine.resetStream(id, code: .cancel)
+        exchange.fail(error)
+        scheduleFlush()
+        delegate?.connection(self, finishedExchangeReusable: true)
+    }
+
+    private func failAll(_ error: TransportError) {
+        let all = streams
+        streams.removeAll()
+        for (_, context) in all { context.exchange.fail(error) }
+    }
+
+    // MARK: - Request bodies
+
+    /// Sends what the windows allow of a stream's pending body; resumes its writer when everything left.
+    private func pump(_ id: HTTP2StreamID) {
+        guard var context = streams[id] else { return }
+        do {
+            if context.pending.readableBytes > 0 || context.endAfterPending {
+                let end = context.endAfterPending && context.trailersAfterPending == nil
+                _ = try machine.sendData(id, &context.pending, endStream: end)
+            }
+            if context.pending.readableBytes == 0, let trailers = context.trailersAfterPending {
+                try machine.sendTrailers(id, trailers)
+                context.trailersAfterPending = nil
+            }
+        } catch {
+            removeStream(id)
+            context.exchange.fail(Self.transportError(error, requestNotProcessed: false))
+            machine.resetStream(id, code: .internalError)
+            scheduleFlush()
+            return
+        }
+        let done = context.pending.readableBytes == 0 && context.trailersAfterPending == nil
+        if done && context.endAfterPending {
+            context.endAfterPending = false
+            context.exchange.markRequestSent()
+        }
+        streams[id] = context
+        scheduleFlush()
+        if done { context.exchange.resumeWriter() }
+    }
+
+    // MARK: - Output and timers
+
+    private func scheduleFlush() {
+        guard !flushScheduled, !closed else { return }
+        flushScheduled = true
+        loop.flushAtEndOfIteration(self)
+    }
+
+    private func rearmTimer() {
+        guard let deadline = machine.nextDeadline, !closed else {
+            timer?.cancel()
+            timer = nil
+            timerDeadline = nil
+            return
+        }
+        if let timerDeadline, timerDeadline <= deadline { return }
+        timer?.cancel()
+        timerDeadline = deadline
+        timer = loop.scheduleLocal(at: deadline) { [weak self] in
+            guard let self else { return }
+            self.timer = nil
+            self.timerDeadline = nil
+            self.machine.timeTick(now: SystemClock.now())
+            self.processEvents()
+        }
+    }
+
+    // MARK: - Conversions
+
+    static func response(_ head: HTTP2ResponseHead) -> HTTPResponse {
+        HTTPResponse(status: HTTPResponse.Status(code: head.status), headerFields: fields(head.fields))
+    }
+
+    static func fields(_ fields: HTTP2HeaderFields) -> HTTPFields {
+        var result = HTTPFields()
+        result.reserveCapacity(fields.count)
+        for field in fields {
+            guard let name = HTTPField.Name(field.name) else { continue }
+            result.append(HTTPField(name: name, value: field.value))
+        }
+        return result
+    }
+
+    static func transportError(_ error: HTTP2Error, requestNotProcessed: Bool) -> TransportError {
+        TransportError(.protocolViolation, error.description, underlying: error, requestNotProcessed: requestNotProcessed)
+    }
+}
+
+extension HTTP2ClientConnection: ByteStreamHandler {
+    public func streamDidRead(_ buffer: inout ByteBuffer) {
+        if readBuffer.readableBytes == 0 {
+            readBuffer = buffer.readAll()
+        } else {
+            readBuffer.writeBuffer(buffer)
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+        }
+        processEvents()
+    }
+
+    public func streamDidReadEOF(_ end: EndOfInput) {
+        failAll(TransportError(.connectionClosed, end == .truncated ? "TLS ended without close_notify" : "the server closed the connection",
+                               staleConnection: false))
+        stream.close(error: nil)
+    }
+
+    public func streamDidBecomeWritable() {
+        for id in streams.keys where streams[id]?.pending.readableBytes ?? 0 > 0 { pump(id) }
+    }
+
+    public func streamDidClose(error: TransportError?) {
+        closed = true
+        timer?.cancel()
+        timer = nil
+        failAll(error ?? TransportError(.connectionClosed, "the connection closed"))
+        let waiters = settingsWaiters
+        settingsWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+        delegate?.connectionClosed(self)
+    }
+}
+
+extension HTTP2ClientConnection: LoopFlushable {
+    /// Writes the frames the state machine produced during this loop iteration.
+    public func flushNow() {
+        flushScheduled = false
+        guard machine.hasPendingOutput else { return }
+        if out.capacity == 0 { out = ByteBuffer(capacity: 16 * 1024) }
+        machine.flushOutput(into: &out)
+        stream.write(out.readAll())
+        out = ByteBuffer(capacity: 0)
+    }
+}
+
+extension HTTP2ClientConnection: ExchangeDriver {
+    func exchange(_ exchange: ClientExchange, sendBody chunk: ByteBuffer) throws(TransportError) -> Bool {
+        let id = HTTP2StreamID(exchange.streamToken)
+        guard let context = streams[id], context.exchange === exchange else {
+            if exchange.isComplete { return true }
+            throw exchange.failure ?? TransportError(.connectionClosed, "the stream is closed")
+        }
+        var updated = context
+        if updated.pending.readableBytes == 0 { updated.pending = chunk } else { updated.pending.writeBuffer(chunk) }
+        streams[id] = updated
+        pump(id)
+        return (streams[id]?.pending.readableBytes ?? 0) == 0
+    }
+
+    func exchange(_ exchange: ClientExchange, endWithTrailers trailers: HTTPFields?) throws(TransportError) {
+        let id = HTTP2StreamID(exchange.streamToken)
+        guard let context = streams[id], context.exchange === exchange else {
+            if exchange.isComplete { return }
+            throw exchange.failure ?? TransportError(.connectionClosed, "the stream is closed")
+        }
+        var updated = context
+        updated.endAfterPending = true
+        if let trailers, !trailers.isEmpty {
+            var list = HPACKHeaderList()
+            for field in trailers { list.append(name: field.name.canonicalName, value: field.value) }
+            updated.trailersAfterPending = list
+        }
+        streams[id] = updated
+        pump(id)
+    }
+
+    func exchange(_ exchange: ClientExchange, cancelWith error: TransportError) {
+        let id = HTTP2StreamID(exchange.streamToken)
+        guard streams[id]?.exchange === exchange else { return }
+        reset(id, exchange, error)
+    }
+}

@@ -1,2 +1,0 @@
-// Tests for CourierTestServer are added with the module.
-import Testing

@@ -1,2 +1,0 @@
-// Tests for CourierHTTP2 are added with the module.
-import Testing
