@@ -91,7 +91,7 @@ struct PassThrough: HTTPClientMiddleware {
 }
 
 let reference = only == nil || only == "reference" ? try await perRequest([]) : 1
-print("requests per scenario: \(requests) (CPU time, best of 10 rounds)")
+print("CPU time per request, best of 10 rounds of \(requests / 2) requests")
 if only == nil { try await line("reference: client, no middleware", reference, reference: reference) }
 try await line("1 pass-through middleware (the chain)", try await perRequest([PassThrough()]), reference: reference)
 try await line("6 pass-through middleware (the chain)", try await perRequest(Array(repeating: PassThrough(), count: 6)), reference: reference)
