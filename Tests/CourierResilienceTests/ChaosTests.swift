@@ -37,7 +37,7 @@ import Synchronization
             if case .retryScheduled = event.kind { retriesScheduled.increment() }
         })
         var options = ResiliencePipeline.Options(random: .seeded(3), telemetry: telemetry)
-        options.attemptTimeout = .milliseconds(250)
+        options.attemptTimeout = .seconds(1)
         options.totalTimeout = .seconds(10)
         options.retry = RetryPolicy(maximumAttempts: 3, backoff: .exponential(base: .milliseconds(2), cap: .milliseconds(20)))
         var configuration = HTTPClient.Configuration()
@@ -50,7 +50,16 @@ import Synchronization
         // One request first opens the connection (an HTTP/2 one is shared by all; the first answer of a debug
         // build also pays for lazy initialization), so the run starts warm rather than with 64 attempts
         // racing their timeouts against a connection setup.
-        _ = try await withTimeout { try await client.get(server.url("/status/204")) }
+        try await withTimeout(.seconds(120)) {
+            while true {
+                do {
+                    _ = try await client.get(server.url("/status/204"))
+                    return
+                } catch {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+        }
         let start = SystemClock.now()
         let outcomes = try await withTimeout(.seconds(300)) {
             try await Self.run(client: client, server: server)
@@ -189,9 +198,9 @@ import Synchronization
     }
 }
 
-/// What the chaos server does with each request it receives, drawn from a seeded generator: about 7.5%
-/// resets before the head, 4.5% stalls before the head, bursts of six 503s starting at 1.8% of arrivals
-/// (about 10%), 5% slow drips (successful, slowly); the rest are answered at once.
+/// What the chaos server does with each request it receives, drawn from a seeded generator: about 8%
+/// resets before the head, 1.5% stalls before the head (each costs an attempt timeout of 1 s), bursts of six
+/// 503s starting at 1.8% of arrivals (about 10%), 5% slow drips (successful, slowly); the rest are answered at once.
 final class ChaosPlan: Sendable {
     enum Fault: Sendable, Hashable { case healthy, overloaded, reset, stall, drip }
 
@@ -217,12 +226,12 @@ final class ChaosPlan: Sendable {
             } else {
                 let roll = Self.next(&state.random) % 1000
                 switch roll {
-                case ..<75: fault = .reset
-                case ..<120: fault = .stall
-                case ..<138:
+                case ..<80: fault = .reset
+                case ..<95: fault = .stall
+                case ..<113:
                     state.burstLeft = 5
                     fault = .overloaded
-                case ..<188: fault = .drip
+                case ..<163: fault = .drip
                 default: fault = .healthy
                 }
             }
