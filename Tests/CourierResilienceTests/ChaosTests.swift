@@ -198,9 +198,10 @@ import Synchronization
     }
 }
 
-/// What the chaos server does with each request it receives, drawn from a seeded generator: about 8%
-/// resets before the head, 1.5% stalls before the head (each costs an attempt timeout of 1 s), bursts of six
-/// 503s starting at 1.8% of arrivals (about 10%), 5% slow drips (successful, slowly); the rest are answered at once.
+/// What the chaos server does with each request it receives, drawn from a seeded generator. Of the arrivals
+/// that are not in a burst: 8% resets before the head, 1.5% stalls before the head (each costs an attempt
+/// timeout of 1 s), 2.2% start a burst of six 503s, 5% slow drips (successful, slowly), the rest answered at
+/// once. About a fifth of all arrivals fail.
 final class ChaosPlan: Sendable {
     enum Fault: Sendable, Hashable { case healthy, overloaded, reset, stall, drip }
 
@@ -228,10 +229,10 @@ final class ChaosPlan: Sendable {
                 switch roll {
                 case ..<80: fault = .reset
                 case ..<95: fault = .stall
-                case ..<113:
+                case ..<117:
                     state.burstLeft = 5
                     fault = .overloaded
-                case ..<163: fault = .drip
+                case ..<167: fault = .drip
                 default: fault = .healthy
                 }
             }
