@@ -55,26 +55,13 @@ public struct ResilienceKey: Hashable, Sendable, CustomStringConvertible {
         self.scheme = scheme
         self.authority = authority
         self.name = name
-        // FNV-1a over the bytes (cheaper than a seeded SipHash for these short strings; the dictionaries that
-        // hold keys hash this value again with their own seed).
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        func mix(_ part: String?) {
-            guard let part else {
-                hash = (hash ^ 0xFF) &* 0x100_0000_01B3
-                return
-            }
-            let done: Void? = part.utf8.withContiguousStorageIfAvailable { bytes in
-                for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-            }
-            if done == nil {
-                for byte in part.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-            }
-            hash = (hash ^ 0xFE) &* 0x100_0000_01B3
-        }
-        mix(scheme)
-        mix(authority)
-        mix(name)
-        self.hash = Int(truncatingIfNeeded: hash)
+        // The process-seeded hasher, not a fixed function: keys come from URLs a scraper may not choose, and
+        // colliding keys must not be craftable.
+        var hasher = Hasher()
+        hasher.combine(scheme)
+        hasher.combine(authority)
+        hasher.combine(name)
+        hash = hasher.finalize()
     }
 
     public static func == (lhs: ResilienceKey, rhs: ResilienceKey) -> Bool {
