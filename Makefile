@@ -11,6 +11,7 @@ APT_PACKAGES := nginx-light nghttp2-server nghttp2-client wrk tinyproxy libhttp-
 VENV         := .venv
 
 .PHONY: all build test test-only deps pydeps layers demo interop fuzz fuzz-smoke bench docs clean test-asan test-tsan soak
+.PHONY: doc-snippets doc-coverage examples example-crawler example-downloader example-stream
 
 all: build
 
@@ -30,6 +31,14 @@ pydeps:
 layers:
 	@./Scripts/check-layers.sh
 
+## Every ```swift block in Docs/*.md is in the compiled snippets (Examples/DocSnippets, Tests/CourierDocSnippetsTests).
+doc-snippets:
+	@./Scripts/check-doc-snippets.sh
+
+## Every public symbol in Sources/ has a doc comment (after build-tests: the symbol graphs build incrementally).
+doc-coverage:
+	@./Scripts/check-doc-coverage.sh
+
 build:
 	$(SWIFT) build -c $(CONFIG) $(BUILD_FLAGS)
 
@@ -37,10 +46,10 @@ build:
 build-tests:
 	@mkdir -p .tmp
 	@set -o pipefail; $(SWIFT) build --build-tests $(BUILD_FLAGS) 2>&1 | tee .tmp/build.log
-	@if grep -E "^$(CURDIR)/(Sources|Tests)/.*: warning:" .tmp/build.log; then \
+	@if grep -E "^$(CURDIR)/(Sources|Tests|Examples)/.*: warning:" .tmp/build.log; then \
 	  echo "error: the project's code has warnings (above)"; exit 1; fi
 
-test: deps pydeps layers build-tests test-only
+test: deps pydeps layers doc-snippets build-tests doc-coverage test-only
 
 # Swift Testing starts every test at once; on two cores the cooperative pool then serves hundreds of tests
 # and a test's own timeout measures the others' work. Eight at a time keeps the run as fast and the
@@ -65,8 +74,24 @@ fuzz-smoke:
 bench: deps
 	$(MAKE) -C Benchmarks run
 
+## Examples, each against the in-process test server (built by `make test`; `CONFIG=release` for speed).
+example-crawler:
+	$(SWIFT) run -c $(CONFIG) ExampleCrawler
+example-downloader:
+	$(SWIFT) run -c $(CONFIG) ExampleDownloader
+example-stream:
+	$(SWIFT) run -c $(CONFIG) ExampleStreamConsumer
+examples: example-crawler example-downloader example-stream
+
+## DocC reference of the public modules, one archive each in .build/docs/<Module>.doccarchive.
+DOC_TARGETS ?= Courier CourierTestServer CourierOpenAPITransport CourierTracing CourierCore CourierHPACK CourierHTTP1 \
+               CourierHTTP2 CourierReactor CourierTLS CourierTransport CourierPool
 docs:
-	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target Courier --output-path .build/docs
+	@mkdir -p .build/docs
+	@for target in $(DOC_TARGETS); do \
+	  $(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target $$target \
+	    --output-path .build/docs/$$target.doccarchive --warnings-as-errors || exit 1; \
+	done
 
 test-asan:
 	$(SWIFT) test -Xswiftc -sanitize=address --scratch-path .build-asan

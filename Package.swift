@@ -29,6 +29,9 @@ let package = Package(
         .library(name: "CourierTransport", targets: ["CourierTransport"]),
         .library(name: "CourierPool", targets: ["CourierPool"]),
         .executable(name: "courier", targets: ["CourierCLI"]),
+        // Integrations, kept out of the core so it does not depend on them.
+        .library(name: "CourierOpenAPITransport", targets: ["CourierOpenAPITransport"]),
+        .library(name: "CourierTracing", targets: ["CourierTracing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
@@ -36,6 +39,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // C bridges: only the reactor touches epoll, only TLS touches OpenSSL.
@@ -80,6 +86,37 @@ let package = Package(
                                          .product(name: "Histogram", package: "hdrhistogram-swift")],
                           swiftSettings: strict),
 
+        // Integrations: OpenAPI client transport and distributed tracing (the core never imports them).
+        .target(name: "CourierOpenAPITransport",
+                dependencies: ["Courier", "CourierCore",
+                               .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                               .product(name: "HTTPTypes", package: "swift-http-types")],
+                swiftSettings: strict),
+        .target(name: "CourierTracing",
+                dependencies: ["Courier",
+                               .product(name: "Tracing", package: "swift-distributed-tracing"),
+                               .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                               .product(name: "HTTPTypes", package: "swift-http-types")],
+                swiftSettings: strict),
+
+        // Examples (one command each: `make example-crawler` ...) and the guides' snippets, compiled by
+        // `make test` so the documentation cannot drift (`Scripts/check-doc-snippets.sh`).
+        .target(name: "CourierDocSnippets",
+                dependencies: ["Courier", "CourierTestServer", "CourierTracing", "CourierOpenAPITransport",
+                               .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                               .product(name: "Tracing", package: "swift-distributed-tracing"),
+                               .product(name: "Logging", package: "swift-log")],
+                path: "Examples/DocSnippets", swiftSettings: strict),
+        .testTarget(name: "CourierDocSnippetsTests",
+                    dependencies: ["Courier", "CourierTestServer", "CourierTestSupport", "CourierTLS"],
+                    swiftSettings: strict),
+        .executableTarget(name: "ExampleCrawler", dependencies: ["Courier", "CourierTestServer"],
+                          path: "Examples/Crawler", swiftSettings: strict),
+        .executableTarget(name: "ExampleDownloader", dependencies: ["Courier", "CourierTestServer"],
+                          path: "Examples/Downloader", swiftSettings: strict),
+        .executableTarget(name: "ExampleStreamConsumer", dependencies: ["Courier", "CourierTestServer"],
+                          path: "Examples/StreamConsumer", swiftSettings: strict),
+
         // Helpers shared by the test targets (timeouts, fd counting, fixtures); not a product.
         .target(name: "CourierTestSupport", dependencies: ["CourierCore"], path: "Tests/CourierTestSupport",
                 swiftSettings: strict),
@@ -106,6 +143,15 @@ let package = Package(
                     dependencies: ["CourierResilience", "Courier", "CourierTestServer", "CourierTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "CourierTestServerTests", dependencies: ["CourierTestServer", "CourierTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "CourierOpenAPITransportTests",
+                    dependencies: ["CourierOpenAPITransport", "Courier", "CourierTestServer", "CourierTestSupport",
+                                   .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+                    swiftSettings: strict),
+        .testTarget(name: "CourierTracingTests",
+                    dependencies: ["CourierTracing", "Courier", "CourierTestServer", "CourierTestSupport",
+                                   .product(name: "Tracing", package: "swift-distributed-tracing"),
+                                   .product(name: "InMemoryTracing", package: "swift-distributed-tracing")],
                     swiftSettings: strict),
         .testTarget(name: "CourierCLITests", dependencies: ["CourierTestServer", "CourierTestSupport"],
                     swiftSettings: strict),

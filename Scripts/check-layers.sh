@@ -16,8 +16,10 @@ declare -A allowed=(
   [CourierResilience]="CourierCore Courier"
   [CourierTestServer]="CourierCore CourierReactor CourierTLS CourierTransport CourierHTTP1 CourierHTTP2 CourierHPACK"
   [CourierCLI]="CourierCore Courier CourierResilience CourierTestServer"
+  [CourierOpenAPITransport]="CourierCore Courier"
+  [CourierTracing]="CourierCore Courier"
 )
-project="CourierCore CourierHPACK CourierHTTP1 CourierHTTP2 CourierReactor CourierTLS CourierTransport CourierPool Courier CourierResilience CourierTestServer CourierCLI CCourierSystem COpenSSL CCourierOpenSSLShims CZlib"
+project="CourierCore CourierHPACK CourierHTTP1 CourierHTTP2 CourierReactor CourierTLS CourierTransport CourierPool Courier CourierResilience CourierTestServer CourierCLI CourierOpenAPITransport CourierTracing CCourierSystem COpenSSL CCourierOpenSSLShims CZlib"
 status=0
 for module in "${!allowed[@]}"; do
   [ -d "Sources/$module" ] || continue

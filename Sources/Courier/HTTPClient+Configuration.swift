@@ -48,8 +48,11 @@ extension HTTPClient {
         public init() {}
     }
 
-    /// Connection pool limits (per origin: scheme, host, port).
+    /// Connection pool limits (per origin: scheme, host, port, and one across all origins).
     public struct Pool: Sendable, Hashable {
+        /// Connections open at once across every origin (nil: no limit). When reached, a new connection
+        /// waits for one to close, and an idle connection to another origin is closed to make room.
+        public var maximumConnections: Int? = 512
         /// HTTP/1.1 connections kept per origin.
         public var maximumConnectionsPerHost = 8
         /// HTTP/2 connections per origin (another opens only when every one is at its stream limit).
@@ -75,7 +78,9 @@ extension HTTPClient {
         public var tlsHandshake: Duration = .seconds(10)
         /// Waiting for a pooled connection.
         public var poolAcquire: Duration? = .seconds(30)
-        /// Silence from the server while a response is awaited or streaming.
+        /// Silence while a request is in flight, per request (per stream on HTTP/2): no response bytes for
+        /// this long fails it with `readTimeout`, or with `writeTimeout` when the server stopped taking the
+        /// request body (full socket buffers, a window that never opens). A slow consumer does not count.
         public var read: Duration? = .seconds(60)
         /// The whole request including the response body (nil: none; a per-request timeout overrides it).
         public var total: Duration? = nil

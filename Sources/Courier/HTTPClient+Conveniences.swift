@@ -6,14 +6,16 @@ import Foundation
 
 extension HTTPClient {
     /// A request for `url` (`http://` or `https://`, with an optional port, path and query; a fragment is
-    /// dropped) with `method` and `headerFields`.
+    /// dropped) with `method` and `headerFields`. A server on a Unix domain socket is reached with
+    /// `http+unix://` or `https+unix://` and the socket's path percent-encoded as the host:
+    /// `http+unix://%2Fvar%2Frun%2Fapp.sock/status`.
     public static func request(_ method: HTTPRequest.Method, _ url: String,
                                headerFields: HTTPFields = HTTPFields()) throws(HTTPClientError) -> HTTPRequest {
         guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else {
             throw HTTPClientError(.invalidRequest, "not an absolute http(s) URL: \(url)")
         }
         let scheme = url[..<colon].lowercased()
-        guard scheme == "http" || scheme == "https" else {
+        guard ["http", "https", "http+unix", "https+unix"].contains(scheme) else {
             throw HTTPClientError(.invalidRequest, "unsupported scheme \(scheme) in \(url)")
         }
         var rest = url[url.index(colon, offsetBy: 3)...]
@@ -26,7 +28,7 @@ extension HTTPClient {
         guard !url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
             throw HTTPClientError(.invalidRequest, "spaces or control characters in \(url) (percent-encode them)")
         }
-        _ = try splitAuthority(authority)
+        _ = try origin(scheme: scheme, authority: authority)
         return HTTPRequest(method: method, scheme: scheme, authority: authority, path: path, headerFields: headerFields)
     }
 

@@ -58,6 +58,7 @@ public final class HTTPClient: Sendable {
             connectTimeout: configuration.timeouts.connect, socketOptions: socket, resolver: configuration.resolver,
             versionPolicy: configuration.httpVersion, tls: context, tlsHandshakeTimeout: configuration.timeouts.tlsHandshake,
             http1: http1, http2: http2)
+        factory.http2ReadTimeout = configuration.timeouts.read
         features.configure(&factory)
         transport = factory
         var pool = ConnectionPoolConfiguration()
@@ -73,7 +74,8 @@ public final class HTTPClient: Sendable {
         case .http2PriorKnowledge: pool.preferredProtocol = .http2PriorKnowledge
         }
         pools = ConnectionPools(configuration: pool, factory: transport, group: eventLoopGroup,
-                                statisticsObserver: features.poolStatisticsObserver)
+                                statisticsObserver: features.poolStatisticsObserver,
+                                maximumConnections: configuration.pool.maximumConnections)
         if let warning = context?.securityWarning { Self.warn(warning) }
     }
 
@@ -81,6 +83,38 @@ public final class HTTPClient: Sendable {
     /// exchanges end. Requests made afterwards fail with `shutdown`.
     public func shutdown() async {
         await pools.shutdown()
+    }
+
+    /// Opens connections to `url`'s origin before the first request needs them (TCP, TLS and ALPN done), so
+    /// latency-sensitive first requests do not pay for the set-up. Up to `connections` (at most the pool's
+    /// per-host limit) over HTTP/1.1; HTTP/2 needs one. They wait idle in the pool under its idle timeout.
+    /// Does nothing with the mock transport.
+    public func prewarm(_ url: String, connections: Int = 1) async throws(HTTPClientError) {
+        guard case .network = configuration.transport else { return }
+        var origin = try Self.origin(of: try Self.request(.get, url))
+        origin.proxy = try features.proxy.endpoint(for: origin)
+        if origin.scheme == .https, let tlsFailure { throw tlsFailure }
+        guard let pool = pools.pool(for: origin) else { throw HTTPClientError(.shutdown, "the client was shut down") }
+        let count = max(1, min(connections, configuration.pool.maximumConnectionsPerHost))
+        // Every connection is held until all are open, so that each acquire opens a new one.
+        let results = await withTaskGroup(of: Result<any ClientConnection, PoolError>.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    do throws(PoolError) { return .success(try await pool.acquire(preferredLoop: nil)) } catch { return .failure(error) }
+                }
+            }
+            var results: [Result<any ClientConnection, PoolError>] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        var failure: PoolError?
+        for result in results {
+            switch result {
+            case .success(let connection): pool.releaseUnused(connection)
+            case .failure(let error): failure = failure ?? error
+            }
+        }
+        if let failure { throw HTTPClientError(pool: failure, origin: origin) }
     }
 
     /// Sends `request` (scheme and authority name the origin) with `body`, and returns the response once its
@@ -133,9 +167,14 @@ public final class HTTPClient: Sendable {
 
     /// The network executor: a pooled connection, the exchange, and the retries that cannot duplicate effects.
     private func send(_ clientRequest: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
-        let request = clientRequest.head
+        var request = clientRequest.head
         let body = clientRequest.body
         var origin = try Self.origin(of: request)
+        if origin.unixSocketPath != nil {
+            // On the wire: a plain scheme, and a Host the server can accept.
+            request.scheme = origin.scheme.rawValue
+            request.authority = origin.host
+        }
         origin.proxy = try features.proxy.endpoint(for: origin)
         if origin.scheme == .https, let tlsFailure { throw tlsFailure }
         let deadline = (clientRequest.timeout ?? configuration.timeouts.total).map { SystemClock.now() + $0 }
@@ -186,14 +225,48 @@ public final class HTTPClient: Sendable {
 
     /// The origin a request goes to, from its scheme and authority.
     static func origin(of request: HTTPRequest) throws(HTTPClientError) -> Origin {
-        guard let schemeText = request.scheme?.lowercased(), let scheme = Origin.Scheme(rawValue: schemeText) else {
-            throw HTTPClientError(.invalidRequest, "the request's scheme must be http or https, not \(request.scheme ?? "none")")
+        try origin(scheme: request.scheme?.lowercased() ?? "none", authority: request.authority ?? "")
+    }
+
+    /// The origin for a scheme (`http`, `https`, or either with `+unix`) and an authority (for `+unix`, the
+    /// socket's percent-encoded path).
+    static func origin(scheme schemeText: String, authority: String) throws(HTTPClientError) -> Origin {
+        let unix = schemeText.hasSuffix("+unix")
+        guard let scheme = Origin.Scheme(rawValue: unix ? String(schemeText.dropLast(5)) : schemeText) else {
+            throw HTTPClientError(.invalidRequest, "the request's scheme must be http or https (or with +unix), not \(schemeText)")
         }
-        guard let authority = request.authority, !authority.isEmpty else {
+        guard !authority.isEmpty else {
             throw HTTPClientError(.invalidRequest, "the request has no authority (host)")
+        }
+        if unix {
+            guard let path = percentDecoded(authority), path.hasPrefix("/"), !path.utf8.contains(0) else {
+                throw HTTPClientError(.invalidRequest, "\(authority) is not a percent-encoded absolute socket path")
+            }
+            return Origin(scheme: scheme, host: "localhost", unixSocketPath: path)
         }
         let (host, port) = try Self.splitAuthority(authority)
         return Origin(scheme: scheme, host: host, port: port)
+    }
+
+    /// `text` with `%XX` escapes decoded; nil when an escape is malformed or the result is not UTF-8.
+    static func percentDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     static func splitAuthority(_ authority: String) throws(HTTPClientError) -> (host: String, port: Int?) {

@@ -16,6 +16,17 @@ public struct HTTPClientRequestBody: Sendable {
     public let isReplayable: Bool
     /// The `Content-Type` this body implies (forms, multipart), applied when the request sets none.
     public var contentType: String? = nil
+    /// Fields sent after the body, computed once all of it was sent (a digest or signature of a streamed
+    /// body, for example): HTTP/2 trailers, or the trailer section of a chunked HTTP/1.1 body (a body with
+    /// trailers goes chunked on HTTP/1.1 even when its length is known). Called once per attempt.
+    public var trailers: (@Sendable () async -> HTTPFields)? = nil
+
+    /// This body with `trailers` sent after it.
+    public func withTrailers(_ trailers: @escaping @Sendable () async -> HTTPFields) -> HTTPClientRequestBody {
+        var body = self
+        body.trailers = trailers
+        return body
+    }
 
     /// The body's length, when known in advance.
     public var length: Int? {

@@ -47,17 +47,21 @@ public struct HTTPClientTransactionMetrics: Sendable {
     public var connection: HTTPClientConnectionInfo?
     /// The hop began (before waiting for a connection).
     public var fetchStart: Duration
-    /// Name resolution began and ended (a new connection only).
+    /// Name resolution began (a new connection only).
     public var domainLookupStart: Duration?
+    /// Name resolution ended (a new connection only).
     public var domainLookupEnd: Duration?
-    /// TCP connect began and ended (a new connection only).
+    /// TCP connect began (a new connection only).
     public var connectStart: Duration?
+    /// TCP connect ended (a new connection only).
     public var connectEnd: Duration?
-    /// The proxy's `CONNECT` began and ended (a new tunnelled connection only).
+    /// The proxy's `CONNECT` began (a new tunnelled connection only).
     public var proxyTunnelStart: Duration?
+    /// The proxy's `CONNECT` ended (a new tunnelled connection only).
     public var proxyTunnelEnd: Duration?
-    /// The TLS handshake began and ended (a new TLS connection only).
+    /// The TLS handshake began (a new TLS connection only).
     public var tlsStart: Duration?
+    /// The TLS handshake ended (a new TLS connection only).
     public var tlsEnd: Duration?
     /// The pool handed over the connection.
     public var connectionAcquired: Duration?
@@ -87,10 +91,13 @@ public struct HTTPClientConnectionInfo: Sendable {
     public var proxy: String?
     /// The address connected to (the proxy's when there is one); known for new connections.
     public var remoteAddress: String?
-    /// TLS version, cipher suite, ALPN protocol and session resumption; known for new TLS connections.
+    /// The negotiated TLS version (`TLSv1.3`); known for new TLS connections.
     public var tlsVersion: String?
+    /// The negotiated cipher suite; known for new TLS connections.
     public var tlsCipherSuite: String?
+    /// The protocol ALPN chose (`h2`, `http/1.1`); known for new TLS connections.
     public var applicationProtocol: String?
+    /// Whether the TLS session was resumed (no full handshake); known for new TLS connections.
     public var tlsSessionReused: Bool?
     /// The server's certificate; known for new TLS connections.
     public var peerCertificate: TLSCertificateInfo?

@@ -43,7 +43,7 @@ struct RequestExecution: Sendable {
             head.headerFields[.expect] = nil
             expectContinue = expect.lowercased() == "100-continue" && body != nil
         }
-        let length: RequestBodyLength
+        var length: RequestBodyLength
         var inline: ByteBuffer?
         switch body?.storage {
         case nil:
@@ -56,7 +56,12 @@ struct RequestExecution: Sendable {
         case .stream(let size, _)?:
             length = size.map { .known($0) } ?? .unknown
         }
-        if case .known(0) = length, inline == nil, !expectContinue { inline = ByteBuffer(capacity: 0) }
+        if body?.trailers != nil {
+            // Trailers follow the last chunk on HTTP/1.1; HTTP/2 keeps the length.
+            inline = nil
+            if connection.protocolVersion == .http1_1 { length = .unknown }
+        }
+        if case .known(0) = length, inline == nil, !expectContinue, body?.trailers == nil { inline = ByteBuffer(capacity: 0) }
         let exchange: ClientExchange
         do {
             exchange = try connection.startExchange(head, bodyLength: length, inlineBody: inline, expectContinue: expectContinue)
@@ -81,7 +86,7 @@ struct RequestExecution: Sendable {
                 if expectContinue { send = try await exchange.waitForContinue(timeout: expectContinueTimeout) }
                 if send && !exchange.isComplete {
                     try await sendBody(body, through: exchange)
-                    try exchange.finishBody()
+                    try exchange.finishBody(trailers: await body.trailers?())
                 }
             }
             observation?.requestSent()

@@ -218,6 +218,24 @@ public struct ConnectionPoolStateMachine: Sendable {
         return action
     }
 
+    /// Whether requests wait for a connection or stream.
+    public var hasWaitingRequests: Bool { !queue.isEmpty }
+
+    /// A connection still starting is given up without having failed (the driver found it no longer needed:
+    /// no request waits). Nothing counts as a failure; waiting requests, if any arrived since, are served.
+    public mutating func connectionAbandoned(_ id: ConnectionID, now: Timestamp) -> Action {
+        advance(to: now)
+        guard let connection = connections[id], connection.isStarting else { return .none }
+        var action = Action()
+        _ = connections.remove(id)
+        guard lifecycle == .running else {
+            finishShutdownIfDone(&action)
+            return action
+        }
+        serviceQueue(&action)
+        return action
+    }
+
     /// The peer changed SETTINGS_MAX_CONCURRENT_STREAMS on an HTTP/2 connection; waiting requests that now
     /// fit start at once. Streams beyond a lowered limit finish normally. Before the connection is reported
     /// established this is ignored: the limit then comes with `connectionEstablished`.
@@ -268,6 +286,18 @@ public struct ConnectionPoolStateMachine: Sendable {
         var action = Action()
         close(id, &action)
         serviceQueue(&action)  // a connection with no room (zero streams, too old) may have held the last slot
+        return action
+    }
+
+    /// Closes the connection idle the longest, if any: another origin needs its slot under the client-wide
+    /// connection limit. Returns no action when no connection is idle.
+    public mutating func evictIdleConnection(now: Timestamp) -> Action {
+        advance(to: now)
+        let idle = connections.idleIDs.compactMap { connections[$0] }
+        guard let oldest = idle.min(by: { $0.idleSince < $1.idleSince }) else { return .none }
+        var action = Action()
+        close(oldest.id, &action)
+        serviceQueue(&action)
         return action
     }
 

@@ -11,12 +11,16 @@ public final class ConnectionPools: Sendable {
     private let group: EventLoopGroup
     private let isShutDown = Atomic<Bool>(false)
     private let statisticsObserver: OriginPool.StatisticsObserver?
+    /// The client-wide connection limit every origin's pool shares.
+    public let budget: ConnectionBudget
 
     /// Creates an empty set of pools sharing one configuration, connection factory and loops;
-    /// `statisticsObserver` hears each pool's occupancy changes (for metrics).
+    /// `statisticsObserver` hears each pool's occupancy changes (for metrics); at most `maximumConnections`
+    /// (nil: no limit) are open across all origins.
     public init(configuration: ConnectionPoolConfiguration, factory: ClientConnectionFactory, group: EventLoopGroup,
-                statisticsObserver: OriginPool.StatisticsObserver? = nil) {
+                statisticsObserver: OriginPool.StatisticsObserver? = nil, maximumConnections: Int? = nil) {
         self.configuration = configuration
+        budget = ConnectionBudget(limit: maximumConnections)
         self.factory = factory
         self.group = group
         self.statisticsObserver = statisticsObserver
@@ -34,7 +38,7 @@ public final class ConnectionPools: Sendable {
         return pools.withLock { pools in
             if let pool = pools[origin] { return pool }
             let pool = OriginPool(origin: origin, configuration: configuration, factory: factory, group: group,
-                                  statisticsObserver: statisticsObserver)
+                                  statisticsObserver: statisticsObserver, budget: budget)
             pools[origin] = pool
             return pool
         }

@@ -32,6 +32,9 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         var shutdownWaiters: [UnsafeContinuation<Void, Never>] = []
         var shutdownComplete = false
         var statisticsSequence: UInt64 = 0
+        /// Connections holding a slot of the client-wide budget (opening or open).
+        var budgetHolders: Set<ConnectionID> = []
+        var evictorToken: UInt64?
     }
 
     /// Hears the pool's occupancy after every change, for metrics: the origin, a sequence number (a snapshot
@@ -45,18 +48,43 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
     private let clock: any MonotonicClock
     private let state: Mutex<State>
     private let statisticsObserver: StatisticsObserver?
+    private let budget: ConnectionBudget?
 
     /// Creates an empty pool; connections open on demand. `statisticsObserver` (nil: none, no cost) hears
-    /// every change of occupancy.
+    /// every change of occupancy; `budget` (nil: none) is the client-wide connection limit it shares.
     public init(origin: Origin, configuration: ConnectionPoolConfiguration, factory: ClientConnectionFactory,
                 group: EventLoopGroup, clock: any MonotonicClock = SystemClock(),
-                statisticsObserver: StatisticsObserver? = nil) {
+                statisticsObserver: StatisticsObserver? = nil, budget: ConnectionBudget? = nil) {
         self.origin = origin
         self.factory = factory
         self.group = group
         self.clock = clock
         self.statisticsObserver = statisticsObserver
         state = Mutex(State(machine: ConnectionPoolStateMachine(configuration: configuration)))
+        self.budget = budget?.limit == nil ? nil : budget
+        if let budget = self.budget {
+            let pool = WeakPool(self)
+            let token = budget.register(evict: { pool.pool?.evictIdleConnection() ?? false },
+                                        needs: { pool.pool?.hasWaitingRequests ?? false })
+            state.withLock { $0.evictorToken = token }
+        }
+    }
+
+    deinit {
+        if let token = state.withLock({ $0.evictorToken }) { budget?.unregister(token) }
+    }
+
+    private var hasWaitingRequests: Bool { state.withLock { $0.machine.hasWaitingRequests } }
+
+    /// Closes this pool's longest-idle connection for another origin waiting for a slot; false if none is idle.
+    func evictIdleConnection() -> Bool {
+        let now = clock.now()
+        let (work, evicted) = state.withLock { state -> (Work, Bool) in
+            let work = takeWork(state.machine.evictIdleConnection(now: now), &state)
+            return (work, !work.closes.isEmpty)
+        }
+        perform(work)
+        return evicted
     }
 
     /// The pool's current occupancy.
@@ -160,6 +188,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
             guard let id = state.ids.removeValue(forKey: ObjectIdentifier(connection)) else { return Work() }
             state.connections[id] = nil
             var work = takeWork(state.machine.connectionClosed(id, now: now), &state)
+            if state.budgetHolders.remove(id) != nil { work.budgetSlotsGiven += 1 }
             if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer) }
             return work
         }
@@ -185,6 +214,9 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         var closes: [any ClientConnection] = []
         var cancelTimers: [ScheduledTask] = []
         var shutdownResumes: [UnsafeContinuation<Void, Never>] = []
+        var budgetSlotsGiven = 0
+        /// A connection turned idle: under the client-wide limit it may have to make way for another origin.
+        var becameIdle = false
     }
 
     /// Turns an action into work, updating the bookkeeping that must change atomically with the machine.
@@ -216,6 +248,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
             case .create(let id, let loopID):
                 work.creates.append((id, loopID.map { group.loops[$0.rawValue % group.loops.count] } ?? group.next()))
             case .close(let id):
+                if state.budgetHolders.remove(id) != nil { work.budgetSlotsGiven += 1 }
                 if let connection = state.connections.removeValue(forKey: id) {
                     state.ids[ObjectIdentifier(connection)] = nil
                     work.closes.append(connection)
@@ -224,6 +257,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
             case .scheduleIdleTimeout(let id, let deadline):
                 if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer) }
                 guard let connection = state.connections[id] else { continue }
+                work.becameIdle = true
                 state.idleTimers[id] = connection.loop.schedule(at: deadline) { [self] in
                     let now = clock.now()
                     perform(self.state.withLock { state in
@@ -253,6 +287,10 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
 
     private func perform(_ work: Work) {
         for timer in work.cancelTimers { timer.cancel() }
+        if let budget, work.budgetSlotsGiven > 0 {
+            let owner = state.withLock { $0.evictorToken } ?? 0
+            for _ in 0..<work.budgetSlotsGiven { budget.give(from: owner) }
+        }
         for connection in work.closes {
             let loop = connection.loop
             if loop.inEventLoop { connection.close(error: nil) } else { loop.execute { connection.close(error: nil) } }
@@ -260,6 +298,10 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         for (id, loop) in work.creates { open(id, on: loop) }
         for (waiter, result) in work.resumes { waiter.resume(returning: result) }
         for waiter in work.shutdownResumes { waiter.resume() }
+        if work.becameIdle, let budget, let owner = state.withLock({ $0.evictorToken }), budget.othersNeed(besides: owner) {
+            // Another origin waits for a connection slot: an idle connection here gives up its own.
+            _ = evictIdleConnection()
+        }
         if let statisticsObserver {
             let (sequence, statistics) = state.withLock { state in
                 state.statisticsSequence += 1
@@ -273,6 +315,27 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         let factory = self.factory
         let origin = self.origin
         Task(executorPreference: loop) { [self] in
+            if let budget {
+                let owner = state.withLock { $0.evictorToken } ?? 0
+                let waited = await withUnsafeContinuation { (granted: UnsafeContinuation<Bool, Never>) in
+                    if budget.take(for: owner, whenFree: { granted.resume(returning: true) }) { granted.resume(returning: false) }
+                }
+                let now = clock.now()
+                let abandoned = state.withLock { state -> Work? in
+                    // After a wait, the requests this attempt was for may have been served by other connections.
+                    if waited && !state.machine.hasWaitingRequests {
+                        var work = takeWork(state.machine.connectionAbandoned(id, now: now), &state)
+                        work.budgetSlotsGiven += 1
+                        return work
+                    }
+                    state.budgetHolders.insert(id)
+                    return nil
+                }
+                if let abandoned {
+                    perform(abandoned)
+                    return
+                }
+            }
             do {
                 let connection = try await factory.connect(to: origin, on: loop)
                 connection.delegate = self
@@ -287,7 +350,9 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
             } catch {
                 let now = clock.now()
                 perform(state.withLock { state in
-                    takeWork(state.machine.connectionFailed(id, error: error, now: now), &state)
+                    var work = takeWork(state.machine.connectionFailed(id, error: error, now: now), &state)
+                    if state.budgetHolders.remove(id) != nil { work.budgetSlotsGiven += 1 }
+                    return work
                 })
             }
         }
@@ -296,4 +361,10 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
     private func loopID(of loop: EventLoop) -> LoopID? {
         group.loops.firstIndex { $0 === loop }.map(LoopID.init)
     }
+}
+
+/// A weak reference to a pool, for the budget's evictor (the budget must not keep pools alive).
+private final class WeakPool: Sendable {
+    weak let pool: OriginPool?
+    init(_ pool: OriginPool) { self.pool = pool }
 }

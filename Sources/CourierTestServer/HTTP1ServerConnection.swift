@@ -420,7 +420,10 @@ final class HTTP1ServerConnection: ByteStreamHandler, @unchecked Sendable {
     }
 
     func whenClosed(_ callback: @escaping () -> Void) {
-        if isClosed { callback() } else { closeWaiters.append(callback) }
+        if isClosed { return callback() }
+        closeWaiters.append(callback)
+        // Only a stalled response waits for the close: if the client left before it started waiting, close now.
+        if inputEnded { closeConnection() }
     }
 
     /// Closes in an orderly way (FIN; close_notify first with TLS).

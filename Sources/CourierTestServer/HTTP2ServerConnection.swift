@@ -25,6 +25,8 @@ final class HTTP2ServerConnection: ByteStreamHandler, LoopFlushable, @unchecked 
     let id: UInt64
     let stream: any ByteStream
     let socket: StreamConnection
+    /// Set while the connection lingers before closing (see `lingerAndClose`).
+    private var lingerTimer: ScheduledTask?
     let context: ServerContext
     let scheme: String
     var loop: EventLoop { socket.loop }
@@ -349,7 +351,23 @@ final class HTTP2ServerConnection: ByteStreamHandler, LoopFlushable, @unchecked 
             break
         case .truncateChunked:
             flushNow()
+            lingerAndClose()
+        }
+    }
+
+    /// Ends the connection after what was sent without risking a reset: stops sending (FIN once the queue is
+    /// out) and discards what the client still sends (WINDOW_UPDATE, acks) until it closes or a second
+    /// passes, so the client reads every byte and then the end (a close with unread input would send a RST,
+    /// which may reach the client before the data). Over TLS the close_notify path closes as before.
+    private func lingerAndClose() {
+        guard lingerTimer == nil else { return }
+        if scheme == "https" {
             stream.close(error: nil)
+            return
+        }
+        socket.shutdownOutput()
+        lingerTimer = stream.loop.scheduleLocal(at: SystemClock.now() + .seconds(1)) { [weak self] in
+            self?.stream.close(error: nil)
         }
     }
 
@@ -456,6 +474,10 @@ final class HTTP2ServerConnection: ByteStreamHandler, LoopFlushable, @unchecked 
     // MARK: - ByteStreamHandler
 
     func streamDidRead(_ buffer: inout ByteBuffer) {
+        guard lingerTimer == nil else {
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+            return
+        }
         machine.receive(buffer.readAll())
         processEvents()
     }
@@ -477,6 +499,7 @@ final class HTTP2ServerConnection: ByteStreamHandler, LoopFlushable, @unchecked 
         isClosed = true
         timer?.cancel()
         idleTimer?.cancel()
+        lingerTimer?.cancel()
         drain.connectionClosed()
         let gone = streams
         streams = [:]

@@ -32,6 +32,8 @@ public struct ClientConnectionFactory: Sendable {
     public var http1: HTTP1ConnectionConfiguration
     /// HTTP/2 settings and limits.
     public var http2: HTTP2Configuration
+    /// How long an HTTP/2 stream may stay silent (see `HTTP2ClientConnection`); nil: no limit.
+    public var http2ReadTimeout: Duration? = .seconds(60)
     /// Record each connection's setup phases (`ConnectionSetupMetrics`), attach them to the connection, and
     /// report them to `onConnectionSetup`. Off: no clock is read.
     public var collectsTimings = false
@@ -158,7 +160,7 @@ public struct ClientConnectionFactory: Sendable {
 
     /// Starts HTTP/2 and waits for the server's SETTINGS, so the pool learns its stream limit up front.
     private func makeHTTP2(_ stream: any ByteStream) async throws(TransportError) -> any ClientConnection {
-        let connection = HTTP2ClientConnection(stream: stream, configuration: http2)
+        let connection = HTTP2ClientConnection(stream: stream, configuration: http2, readTimeout: http2ReadTimeout)
         await connection.waitForSettings()
         guard connection.isAvailable else {
             throw TransportError(.connectionClosed, "the server closed the HTTP/2 connection before its SETTINGS",

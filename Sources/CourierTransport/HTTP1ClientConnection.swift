@@ -51,6 +51,7 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
     private static let ids = Atomic<UInt64>(1)
 
     public let connectionID: UInt64
+    /// The byte stream (plain or TLS) the connection runs on.
     public let stream: any ByteStream
     public var loop: EventLoop { stream.loop }
     public var protocolVersion: HTTPProtocolVersion { .http1_1 }
@@ -286,7 +287,11 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
             }
             return
         }
-        fail(TransportError(.readTimeout, "no response bytes for \(timeout)"))
+        if let current, !current.requestSent, !stream.isWritable {
+            fail(TransportError(.writeTimeout, "the server took no request bytes for \(timeout)"))
+        } else {
+            fail(TransportError(.readTimeout, "no response bytes for \(timeout)"))
+        }
     }
 
     // MARK: - Conversions

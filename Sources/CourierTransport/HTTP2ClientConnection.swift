@@ -30,6 +30,9 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         /// DATA bytes received, and those already given back to flow control.
         var received = 0
         var credited = 0
+        /// When the server last sent something for this stream, the application last consumed part of its
+        /// body, or a window let more of the request body out.
+        var lastActivity: Timestamp
     }
 
     public let connectionID: UInt64
@@ -44,6 +47,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             return metrics
         }
     }
+    /// The byte stream (plain or TLS) the connection runs on.
     public let stream: any ByteStream
     public var loop: EventLoop { stream.loop }
     public var protocolVersion: HTTPProtocolVersion { .http2 }
@@ -56,15 +60,24 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     private var closed = false
     private var draining = false
     private var timer: ScheduledTask?
+    private let readTimeout: Duration?
+    private var silenceTimer: ScheduledTask?
+    /// The time of the current batch of events (one clock read per read, not per frame).
+    private var batchTime = SystemClock.now()
     private var timerDeadline: Timestamp?
     private var settingsWaiters: [UnsafeContinuation<Void, Never>] = []
     private var settingsReceived = false
     private var lastReportedMaximum = 0
 
     /// Wraps a connected stream, sends the connection preface and our SETTINGS, and starts reading.
-    public init(stream: any ByteStream, configuration: HTTP2Configuration = HTTP2Configuration()) {
+    ///
+    /// `readTimeout` bounds a stream's silence: no frame for it and no consumption by the application for
+    /// that long fails it with `readTimeout` (or `writeTimeout` while its request body waits for a window).
+    public init(stream: any ByteStream, configuration: HTTP2Configuration = HTTP2Configuration(),
+                readTimeout: Duration? = nil) {
         connectionID = Self.ids.wrappingAdd(1, ordering: .relaxed).oldValue
         self.stream = stream
+        self.readTimeout = readTimeout
         machine = HTTP2Connection(role: .client, configuration: configuration, now: SystemClock.now())
         stream.start(handler: self)
         scheduleFlush()
@@ -134,7 +147,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
                 }
                 if loop.inEventLoop { cancel() } else { loop.execute(cancel) }
             })
-        var context = StreamContext(exchange: exchange)
+        var context = StreamContext(exchange: exchange, lastActivity: SystemClock.now())
         if noBody {
             exchange.markRequestSent()
         } else if let inlineBody {
@@ -144,6 +157,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         streams[id] = context
         if !noBody, inlineBody != nil { pump(id) }
         scheduleFlush()
+        armSilenceTimer()
         return exchange
     }
 
@@ -173,6 +187,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     // MARK: - Events
 
     private func processEvents() {
+        batchTime = SystemClock.now()
         while let event = machine.nextEvent(from: &readBuffer) {
             handle(event)
         }
@@ -198,9 +213,11 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         case .settingsAcknowledged, .streamStarted, .pingAcknowledged:
             break
         case .informationalResponse(let id, let head):
+            streams[id]?.lastActivity = batchTime
             streams[id]?.exchange.receivedInformational(Self.response(head))
         case .response(let id, let head, let endStream):
             guard let context = streams[id] else { return }
+            streams[id]?.lastActivity = batchTime
             context.exchange.receivedHead(Self.response(head))
             if endStream { context.exchange.body.finish() }
         case .data(let id, let bytes, let endStream):
@@ -209,12 +226,15 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
                 return
             }
             streams[id]?.received += bytes.readableBytes
+            streams[id]?.lastActivity = batchTime
             if bytes.readableBytes > 0 { context.exchange.body.yield(bytes) }
             if endStream { context.exchange.body.finish() }
         case .trailers(let id, let fields):
             streams[id]?.exchange.body.finish(trailers: Self.fields(fields))
         case .windowOpened(let id):
-            if streams[id] != nil { pump(id) }
+            guard streams[id] != nil else { return }
+            streams[id]?.lastActivity = batchTime
+            pump(id)
         case .streamClosed(let id):
             streamFinished(id)
         case .streamReset(let id, let code):
@@ -239,7 +259,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             }
             if streams.isEmpty { stream.close(error: nil) }
         case .connectionError(let error):
-            failAll(Self.transportError(error, requestNotProcessed: false))
+            failAll(Self.transportError(error, requestNotProcessed: false), markingUnansweredStale: false)
             flushNow()
             stream.close(error: Self.transportError(error, requestNotProcessed: false))
         case .readyToClose:
@@ -269,6 +289,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         let credit = min(bytes, context.received - context.credited)
         guard credit > 0 else { return }
         context.credited += credit
+        context.lastActivity = SystemClock.now()
         streams[id] = context
         machine.consumed(id, bytes: credit)
         scheduleFlush()
@@ -294,10 +315,16 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         delegate?.connection(self, finishedExchangeReusable: true)
     }
 
-    private func failAll(_ error: TransportError) {
+    /// Fails every open stream. When the connection was lost (not when the server broke the protocol),
+    /// streams that had no response yet are marked stale: idempotent requests among them may be retried on
+    /// another connection.
+    private func failAll(_ error: TransportError, markingUnansweredStale: Bool = true) {
         let all = streams
         streams.removeAll()
-        for (_, context) in all { context.exchange.fail(error) }
+        for (_, context) in all {
+            let stale = markingUnansweredStale && !context.exchange.responseStarted
+            context.exchange.fail(stale ? error.markedStale(true) : error)
+        }
     }
 
     // MARK: - Request bodies
@@ -305,6 +332,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     /// Sends what the windows allow of a stream's pending body; resumes its writer when everything left.
     private func pump(_ id: HTTP2StreamID) {
         guard var context = streams[id] else { return }
+        let pendingBefore = context.pending.readableBytes
         do {
             if context.pending.readableBytes > 0 || context.endAfterPending {
                 let end = context.endAfterPending && context.trailersAfterPending == nil
@@ -321,6 +349,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             scheduleFlush()
             return
         }
+        if context.pending.readableBytes < pendingBefore { context.lastActivity = SystemClock.now() }
         let done = context.pending.readableBytes == 0 && context.trailersAfterPending == nil
         if done && context.endAfterPending {
             context.endAfterPending = false
@@ -356,6 +385,31 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             self.machine.timeTick(now: SystemClock.now())
             self.processEvents()
         }
+    }
+
+    // MARK: - Silence (read and write) timeouts: one timer per period for all streams
+
+    private func armSilenceTimer() {
+        guard let timeout = readTimeout, silenceTimer == nil, !closed, !streams.isEmpty else { return }
+        let oldest = streams.values.lazy.map(\.lastActivity).min() ?? SystemClock.now()
+        silenceTimer = loop.scheduleLocal(at: oldest + timeout) { [weak self] in self?.silenceTimerFired() }
+    }
+
+    private func silenceTimerFired() {
+        silenceTimer = nil
+        guard let timeout = readTimeout, !closed else { return }
+        let now = SystemClock.now()
+        for (id, context) in streams where now - context.lastActivity >= timeout {
+            if context.exchange.body.bufferedBytes > 0 {
+                // The application is the slow side: the server may be waiting for our window.
+                streams[id]?.lastActivity = now
+            } else if context.pending.readableBytes > 0 {
+                reset(id, context.exchange, TransportError(.writeTimeout, "the server opened no window for the request body for \(timeout)"))
+            } else {
+                reset(id, context.exchange, TransportError(.readTimeout, "no response bytes for \(timeout)"))
+            }
+        }
+        armSilenceTimer()
     }
 
     // MARK: - Conversions
@@ -404,6 +458,8 @@ extension HTTP2ClientConnection: ByteStreamHandler {
         closed = true
         timer?.cancel()
         timer = nil
+        silenceTimer?.cancel()
+        silenceTimer = nil
         failAll(error ?? TransportError(.connectionClosed, "the connection closed"))
         let waiters = settingsWaiters
         settingsWaiters.removeAll()

@@ -51,8 +51,10 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// True when the request provably did not reach the server's application (not sent at all, refused, or
     /// above GOAWAY's last stream id), so it can be retried on another connection without side effects.
     public let requestNotProcessed: Bool
-    /// True when a reused keep-alive connection closed before any byte of the response: the server most
-    /// likely closed it while idle, before our request arrived. Idempotent requests may be retried.
+    /// True when the connection failed before any byte of this request's response arrived: a reused
+    /// HTTP/1.1 connection the server had closed while idle, or an HTTP/2 connection lost (reset, closed)
+    /// with this stream still unanswered. Whether the server acted on the request is unknown, so only
+    /// idempotent requests may be retried.
     public let staleConnection: Bool
 
     /// Creates an error.

@@ -84,7 +84,7 @@ import Testing
     }
 
     @Test(.enabled(if: interpreter != nil, "no Python: set COURIER_PYTHON or run `make pydeps`"))
-    func pythonHpackAndWeAgreeBothWays() throws {
+    func pythonHpackAndWeAgreeBothWays() async throws {
         let python = try #require(Self.interpreter)
         #expect(FileManager.default.isExecutableFile(atPath: python), "COURIER_PYTHON=\(python) is not executable")
         let steps = Self.randomSteps(count: 400, seed: 0xC0FFEE)
@@ -132,7 +132,8 @@ import Testing
         process.standardError = errors
         try process.run()
         let deadline = Date().addingTimeInterval(120)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
+        // Polled without holding a thread: other suites run on the cooperative threads meanwhile.
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         if process.isRunning {
             process.terminate()
             Issue.record("python did not finish within 120 s")

@@ -50,6 +50,26 @@ import Testing
         #expect(pool.backoffFinished(now: at(2.1)).created == [c(2)])
     }
 
+    @Test func anAbandonedAttemptIsNotAFailureAndIdleConnectionsCanBeEvicted() {
+        var pool = Pool(configuration: .scenario(connections: 2))
+        _ = pool.executeRequest(r(1), preferredLoop: nil, now: at(1))
+        _ = pool.executeRequest(r(2), preferredLoop: nil, now: at(1))
+        #expect(pool.connectionEstablished(c(0), protocol: .http1, now: at(1)).executed == [r(1)])
+        _ = pool.requestFinished(on: c(0), reusable: true, now: at(1.1))   // serves r2
+        _ = pool.requestFinished(on: c(0), reusable: true, now: at(1.2))
+        #expect(!pool.hasWaitingRequests)
+        // The second attempt is no longer needed: dropped without a backoff or failed request.
+        #expect(pool.connectionAbandoned(c(1), now: at(1.3)) == Pool.Action())
+        #expect(pool.connectionAbandoned(c(1), now: at(1.3)) == Pool.Action())
+        #expect(pool.statistics.waitingRequests == 0)
+        // The idle connection is closed for another origin; with nothing idle, nothing happens.
+        let evicted = pool.evictIdleConnection(now: at(1.4))
+        #expect(evicted.connections.contains(.close(c(0))))
+        #expect(pool.evictIdleConnection(now: at(1.5)) == Pool.Action())
+        // A later request starts a new connection at once (no backoff was armed).
+        #expect(pool.executeRequest(r(3), preferredLoop: nil, now: at(1.6)).created == [c(2)])
+    }
+
     @Test func backoffGrowsWithEachFailureInARowAndStartsOverAfterASuccess() {
         var pool = Pool(configuration: .scenario(connections: 1, acquireTimeout: nil, failFastAfter: 100))
         _ = pool.executeRequest(r(1), preferredLoop: nil, now: at(0))
