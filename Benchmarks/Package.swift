@@ -10,7 +10,7 @@ let benches = ((try? FileManager.default.contentsOfDirectory(atPath: root.append
     .sorted()
 
 let courier = ["Courier", "CourierCore", "CourierHPACK", "CourierHTTP1", "CourierHTTP2", "CourierReactor",
-               "CourierTLS", "CourierTransport", "CourierPool", "CourierTestServer"]
+               "CourierTLS", "CourierTransport", "CourierPool", "CourierTestServer", "CourierResilience"]
 
 let package = Package(
     name: "CourierBenchmarks",

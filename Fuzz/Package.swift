@@ -9,7 +9,8 @@ let harnesses = ((try? FileManager.default.contentsOfDirectory(atPath: root.appe
     .filter { $0.hasPrefix("Fuzz") }
     .sorted()
 
-let courier = ["CourierCore", "CourierHPACK", "CourierHTTP1", "CourierHTTP2", "CourierTLS", "CourierTransport", "CourierPool", "Courier"]
+let courier = ["CourierCore", "CourierHPACK", "CourierHTTP1", "CourierHTTP2", "CourierTLS", "CourierTransport", "CourierPool", "Courier",
+               "CourierResilience"]
 
 let package = Package(
     name: "CourierFuzz",

@@ -136,6 +136,12 @@ public final class HTTPClient: Sendable {
     func executeHop(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         let middleware = configuration.middleware
         if middleware.isEmpty { return try await executeFeaturesAndTransport(request) }
+        if middleware.count == 1 {
+            // One middleware (a resilience pipeline, say) is called directly: no closure for it per request.
+            return try await middleware[0].execute(request, next: HTTPClientNext { [self] (request) async throws(HTTPClientError) in
+                try await executeFeaturesAndTransport(request)
+            })
+        }
         return try await Self.chain(middleware[...], bottom: HTTPClientNext { [self] (request) async throws(HTTPClientError) in
             try await executeFeaturesAndTransport(request)
         })(request)
@@ -172,25 +178,37 @@ public final class HTTPClient: Sendable {
         origin.proxy = try features.proxy.endpoint(for: origin)
         if origin.scheme == .https, let tlsFailure { throw tlsFailure }
         let deadline = (clientRequest.timeout ?? configuration.timeouts.total).map { SystemClock.now() + $0 }
+        let headDeadline = clientRequest.responseHeadDeadline
         var attempt = 0
         while true {
             attempt += 1
+            if let headDeadline, SystemClock.now() >= headDeadline {
+                throw HTTPClientError(.deadlineExceeded, "the response head's deadline passed before the request was sent",
+                                      isSafeToRetry: true)
+            }
             guard let pool = pools.pool(for: origin) else {
                 throw HTTPClientError(.shutdown, "the client was shut down")
             }
             let connection: any ClientConnection
             do {
-                connection = try await pool.acquire(preferredLoop: EventLoop.current)
+                connection = try await pool.acquire(preferredLoop: EventLoop.current, deadline: headDeadline)
             } catch {
+                if error.isAcquireTimeout, let headDeadline, SystemClock.now() >= headDeadline {
+                    throw HTTPClientError(.deadlineExceeded, "no connection to \(origin) became available before the response head's deadline",
+                                          underlying: error, isSafeToRetry: true)
+                }
                 throw HTTPClientError(pool: error, origin: origin)
             }
             clientRequest.observation?.connectionAcquired(connection, origin: origin)
             do {
-                return try await RequestExecution(request: request, body: body, deadline: deadline,
+                return try await RequestExecution(request: request, body: body, deadline: deadline, headDeadline: headDeadline,
                                                   expectContinueTimeout: configuration.timeouts.expectContinue,
                                                   observation: clientRequest.observation)
                     .run(on: connection, pool: pool)
             } catch {
+                if error.underlying is ResponseHeadDeadlinePassed {
+                    throw HTTPClientError(.deadlineExceeded, error.message, underlying: error, isSafeToRetry: error.requestNotProcessed)
+                }
                 if attempt < 3, Self.canRetry(clientRequest, after: error) { continue }
                 throw HTTPClientError(transport: error)
             }

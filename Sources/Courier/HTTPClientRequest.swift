@@ -1,3 +1,5 @@
+import CourierCore
+
 /// A request as the client's middleware chain sees it: the head, the body, and per-request options.
 public struct HTTPClientRequest: Sendable {
     /// Method, scheme, authority, path and header fields.
@@ -8,15 +10,21 @@ public struct HTTPClientRequest: Sendable {
     public var timeout: Duration?
     /// Per-request switches read by the client's features.
     public var options: Options
+    /// When the response head must have arrived (a `SystemClock` time), or the attempt fails with
+    /// `deadlineExceeded`: it bounds waiting for a connection, sending the request and waiting for the head,
+    /// not reading the body (that is `timeout`'s job). Set by timeout and deadline middleware; nil: none.
+    public var responseHeadDeadline: Timestamp?
     /// Follows the request for listeners, debug logs and metrics (nil unless one of them is on).
     var observation: RequestObservation?
 
     /// Creates a request.
-    public init(head: HTTPRequest, body: HTTPClientRequestBody? = nil, timeout: Duration? = nil, options: Options = Options()) {
+    public init(head: HTTPRequest, body: HTTPClientRequestBody? = nil, timeout: Duration? = nil, options: Options = Options(),
+                responseHeadDeadline: Timestamp? = nil) {
         self.head = head
         self.body = body
         self.timeout = timeout
         self.options = options
+        self.responseHeadDeadline = responseHeadDeadline
     }
 
     /// Per-request options; nil fields fall back to the client's configuration.

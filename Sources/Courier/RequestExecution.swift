@@ -13,6 +13,8 @@ struct RequestExecution: Sendable {
     let request: HTTPRequest
     let body: HTTPClientRequestBody?
     let deadline: Timestamp?
+    /// When the response head must have arrived (the exchange is cancelled then); the body is not bounded by it.
+    let headDeadline: Timestamp?
     let expectContinueTimeout: Duration
     /// Hears when the request was sent (listeners, debug logs, metrics), if any.
     let observation: RequestObservation?
@@ -71,6 +73,13 @@ struct RequestExecution: Sendable {
             exchange.armDeadline(deadline, error: TransportError(.deadlineExceeded, "the request's deadline passed"))
         }
         let version = connection.protocolVersion
+        let headTimer = headDeadline.map { headDeadline in
+            exchange.loop.scheduleLocal(at: headDeadline) {
+                exchange.cancel(TransportError(.readTimeout, "no response head arrived before the deadline",
+                                               underlying: ResponseHeadDeadlinePassed()))
+            }
+        }
+        defer { headTimer?.cancel() }
         return try await withTaskCancellationHandlerTyped { () async throws(TransportError) -> HTTPClientResponse in
             if inline == nil, let body {
                 var send = true
@@ -132,6 +141,11 @@ struct RequestExecution: Sendable {
             }
         }
     }
+}
+
+/// Marks the error of an exchange cancelled because its response head deadline passed.
+struct ResponseHeadDeadlinePassed: Error, Sendable, CustomStringConvertible {
+    var description: String { "the response head's deadline passed" }
 }
 
 /// `withTaskCancellationHandler` for an operation with a typed error.

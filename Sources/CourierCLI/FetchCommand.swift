@@ -4,6 +4,7 @@ import CourierCore
 #if canImport(Glibc)
 import Glibc
 #endif
+import CourierResilience
 
 /// `courier [options] URL`: fetches one URL, curl style. The body goes to standard output or `-o FILE` as it
 /// arrives; `--summary` adds one JSON line on standard error; the exit status says how it ended.
@@ -20,7 +21,9 @@ struct FetchCommand: AsyncParsableCommand {
             connectMs, tlsMs, firstByteMs counted from the start as curl's time_* values) and \
             attempts.
 
-            Not supported yet (rejected with status 2): --retry (retries).
+            --retry N retries transient failures (connection errors, timeouts, 408, 429, 500, 502, 503, 504) \
+            of idempotent requests, or of any request with an Idempotency-Key field, up to N times, waiting as \
+            the server's Retry-After asks or with exponential backoff and jitter from 500 ms.
 
             \(ExitStatus.helpTable)
             """)
@@ -96,8 +99,19 @@ struct FetchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("compressed"), help: "Ask for gzip or deflate and write the body decoded.")
     var compressed = false
 
-    @Option(name: .customLong("retry"), help: .hidden)
+    @Option(name: .customLong("retry"),
+            help: ArgumentHelp("Retry transient failures up to N times (idempotent requests, or with an Idempotency-Key).",
+                               valueName: "N"))
     var retry: Int?
+
+    @Option(name: .customLong("retry-delay"),
+            help: ArgumentHelp("Wait this many seconds between retries instead of the backoff (the server's Retry-After still wins).",
+                               valueName: "seconds"))
+    var retryDelay: Double?
+
+    @Option(name: .customLong("retry-max-time"),
+            help: ArgumentHelp("Start no retry later than this many seconds after the first attempt.", valueName: "seconds"))
+    var retryMaxTime: Double?
 
     @Option(name: [.customShort("x"), .customLong("proxy")],
             help: "Use this http:// proxy (user:password@ for Basic credentials; \"\" for none). By default, as curl, the proxy comes from http_proxy, https_proxy and no_proxy.")
@@ -114,12 +128,6 @@ struct FetchCommand: AsyncParsableCommand {
     var cookieJar: String?
 
     func validate() throws {
-        let pending: [(given: Bool, flag: String, feature: String)] = [
-            (retry != nil, "--retry", "retries"),
-        ]
-        if let flag = pending.first(where: \.given) {
-            throw ValidationError("\(flag.flag): this version of courier does not support \(flag.feature) yet")
-        }
         if let maxTime { _ = try ConnectionOptions.duration(maxTime, option: "--max-time") }
         if let proxy, !proxy.isEmpty {
             do {
@@ -128,6 +136,7 @@ struct FetchCommand: AsyncParsableCommand {
                 throw ValidationError("-x/--proxy: \(error.message)")
             }
         }
+        _ = try retryPolicy()
         if let maxRedirects, maxRedirects < 0 { throw ValidationError("--max-redirs must not be negative") }
         if let maxFileSize, maxFileSize < 0 { throw ValidationError("--max-filesize must not be negative") }
         if headOnly && !(data.isEmpty && dataBinary.isEmpty && dataRaw.isEmpty) {
@@ -137,6 +146,26 @@ struct FetchCommand: AsyncParsableCommand {
         let hasBody = !(data.isEmpty && dataBinary.isEmpty && dataRaw.isEmpty)
         _ = try RequestBuilder.head(url: url, method: method, headers: headers, userAgent: userAgent,
                                     hasBody: hasBody, headOnly: headOnly)
+    }
+
+    /// The policy `--retry`, `--retry-delay` and `--retry-max-time` ask for (nil: no retries). One request
+    /// needs no budget: the count bounds it.
+    func retryPolicy() throws(ValidationError) -> RetryPolicy? {
+        if retry == nil && (retryDelay != nil || retryMaxTime != nil) {
+            throw ValidationError("--retry-delay and --retry-max-time need --retry N")
+        }
+        guard let retry else { return nil }
+        guard retry >= 0 else { throw ValidationError("--retry must not be negative") }
+        guard retry > 0 else { return nil }
+        var policy = RetryPolicy(maximumAttempts: retry + 1)
+        if let retryDelay {
+            guard retryDelay.isFinite, retryDelay >= 0, retryDelay <= 86_400 else {
+                throw ValidationError("--retry-delay must be between 0 and 86400 seconds")
+            }
+            policy.backoff = .constant(.nanoseconds(Int64(retryDelay * 1e9)))
+        }
+        if let retryMaxTime { policy.maximumElapsedTime = try ConnectionOptions.duration(retryMaxTime, option: "--retry-max-time") }
+        return policy
     }
 
     func run() async throws {
@@ -175,7 +204,8 @@ struct FetchCommand: AsyncParsableCommand {
             }
         }
         let attempts = AttemptCounter()
-        configuration.middleware = [attempts]
+        // Retries sit above the counter, so that each attempt is counted.
+        configuration.middleware = try retryPolicy().map { [RetryMiddleware(policy: $0, budget: nil), attempts] } ?? [attempts]
         let listener = TransferListener(verbose: verbose)
         configuration.eventListener = listener
         let group = try EventLoopGroup(loopCount: 1, name: "courier")

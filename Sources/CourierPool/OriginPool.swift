@@ -25,6 +25,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         var ids: [ObjectIdentifier: ConnectionID] = [:]
         var waiters: [RequestID: Waiter] = [:]
         var acquireTimers: [RequestID: ScheduledTask] = [:]
+        var deadlineTimers: [RequestID: ScheduledTask] = [:]
         var idleTimers: [ConnectionID: ScheduledTask] = [:]
         var backoffTimer: ScheduledTask?
         var nextRequest: UInt64 = 1
@@ -94,7 +95,9 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
     /// A connection ready for one exchange (HTTP/1.1) or one more stream (HTTP/2), preferably on `loop`.
     /// Report the end through the connection's delegate events (the exchange does that), or call
     /// `releaseUnused(_:)` if no exchange was started on it.
-    public func acquire(preferredLoop loop: EventLoop?) async throws(PoolError) -> any ClientConnection {
+    /// A request still waiting at `deadline` (if given) fails with `acquireTimeout`, whatever the pool's own
+    /// acquire timeout; the timer is set only if the request has to wait.
+    public func acquire(preferredLoop loop: EventLoop?, deadline: Timestamp? = nil) async throws(PoolError) -> any ClientConnection {
         let loopID = loop.flatMap(loopID(of:))
         let requestID = state.withLock { state -> RequestID in
             defer { state.nextRequest += 1 }
@@ -105,7 +108,13 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
                 let now = clock.now()
                 let work = state.withLock { state -> Work in
                     state.waiters[requestID] = continuation
-                    return takeWork(state.machine.executeRequest(requestID, preferredLoop: loopID, now: now), &state)
+                    let work = takeWork(state.machine.executeRequest(requestID, preferredLoop: loopID, now: now), &state)
+                    if let deadline, state.waiters[requestID] != nil {
+                        state.deadlineTimers[requestID] = (loop ?? group.loops[0]).schedule(at: deadline) { [self] in
+                            deadlinePassed(requestID)
+                        }
+                    }
+                    return work
                 }
                 perform(work)
             }
@@ -115,11 +124,27 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
                 if let waiter = state.waiters.removeValue(forKey: requestID) {
                     work.resumes.append((waiter, .failure(PoolError.cancelled)))
                 }
+                if let timer = state.deadlineTimers.removeValue(forKey: requestID) { work.cancelTimers.append(timer) }
                 return work
             }
             perform(work)
         }
+        if deadline != nil, let timer = state.withLock({ $0.deadlineTimers.removeValue(forKey: requestID) }) {
+            timer.cancel()
+        }
         return try result.get()
+    }
+
+    /// A waiting request's own deadline passed: it leaves the queue and fails with `acquireTimeout`.
+    private func deadlinePassed(_ requestID: RequestID) {
+        let work = state.withLock { state -> Work in
+            state.deadlineTimers[requestID] = nil
+            guard let waiter = state.waiters.removeValue(forKey: requestID) else { return Work() }
+            var work = takeWork(state.machine.cancelRequest(requestID), &state)
+            work.resumes.append((waiter, .failure(PoolError.acquireTimeout())))
+            return work
+        }
+        perform(work)
     }
 
     /// Returns a connection on which no exchange was started (the request failed before sending anything).

@@ -150,7 +150,9 @@ import Glibc
             ["--cacert", "/nonexistent.pem", "https://127.0.0.1/"],
             ["-L", "--max-redirs", "-1", "http://127.0.0.1/"],
             ["-x", "socks5://127.0.0.1:1080", "http://127.0.0.1/"],
-            ["--retry", "3", "http://127.0.0.1/"],
+            ["--retry", "-1", "http://127.0.0.1/"],
+            ["--retry-delay", "1", "http://127.0.0.1/"],
+            ["--retry", "2", "--retry-max-time", "0", "http://127.0.0.1/"],
         ]
         for arguments in cases {
             let result = try await CLI.run(arguments)

@@ -1,2 +1,0 @@
-// Resilience middleware: retries with backoff and budgets, circuit breakers, rate and concurrency limits.
-import Courier

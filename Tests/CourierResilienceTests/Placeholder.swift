@@ -1,2 +1,0 @@
-// Tests for CourierResilience are added with the module.
-import Testing
