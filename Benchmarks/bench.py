@@ -15,6 +15,8 @@ Environment:
   BENCH_OUTPUT=...  where to write the report
   BENCH_ONLY=a,b    only these scenarios (keys as in SCENARIOS), for working on one
   BENCH_SKIP_BUILD=1  use the binaries already built
+  BENCH_REPORT_ONLY=1 write the report again from the last run (.build-bench/bench-run.json), e.g. after
+                    editing RESULTS-NOTES.md (the hand-written analysis appended to the report)
 It installs nothing: `make deps` provides nginx-light, nghttp2-client (h2load), wrk and curl.
 """
 import datetime
@@ -514,8 +516,7 @@ def goals_table(results, codecs):
     return "\n".join(["| goal | Courier (median of per-round ratios) | |", "|---|---:|---|"] + rows)
 
 
-def write_report(results, codecs, started, info, tools, finished_load):
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def write_report(results, codecs, started, info, tools, finished_load, now):
     parts = [
         "# Benchmark results",
         "",
@@ -585,7 +586,19 @@ def write_report(results, codecs, started, info, tools, finished_load):
     log(f"wrote {OUTPUT}")
 
 
+def report_only():
+    """Renders the report again from the last run's saved samples (after editing RESULTS-NOTES.md, say)."""
+    global QUICK, ROUNDS, SECONDS
+    with open(os.path.join(SCRATCH, "bench-run.json")) as file:
+        saved = json.load(file)
+    QUICK, ROUNDS, SECONDS = saved["quick"], saved["rounds"], saved["seconds"]
+    write_report(saved["results"], saved["codecs"], None, saved["machine"], saved["versions"],
+                 saved["finished_load"], saved["when"])
+
+
 def main():
+    if os.environ.get("BENCH_REPORT_ONLY"):
+        return report_only()
     require_tools()
     os.makedirs(SCRATCH, exist_ok=True)
     build()
@@ -616,9 +629,12 @@ def main():
         server.stop()
     finished_load = open("/proc/loadavg").read().split()[:3]
     codecs = {} if ONLY and "codecs" not in ONLY else codec_benchmarks()
-    with open(os.path.join(SCRATCH, "bench-samples.json"), "w") as file:
-        json.dump(results, file, indent=1)
-    write_report(results, codecs, started, info, tools, finished_load)
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    with open(os.path.join(SCRATCH, "bench-run.json"), "w") as file:
+        json.dump({"results": results, "codecs": codecs, "machine": info, "versions": tools,
+                   "finished_load": finished_load, "when": when, "quick": QUICK, "rounds": ROUNDS,
+                   "seconds": SECONDS}, file, indent=1)
+    write_report(results, codecs, started, info, tools, finished_load, when)
 
 
 if __name__ == "__main__":
