@@ -465,9 +465,8 @@ def scenario_table(scenario, samples):
                                                                    suffix="×"))
         cpu_ratio = "1" if client == scenario.reference else spread(
             paired_ratios(samples, client, scenario.reference, "cpu"), suffix="×")
-        digits = 0 if not scenario.is_download else 0
         lines.append(f"| {client}{' (' + str(len(errors)) + ' failed rounds)' if errors else ''} "
-                     f"| {statistics.median(values):,.{digits}f} | {min(values):,.{digits}f} | {max(values):,.{digits}f} "
+                     f"| {statistics.median(values):,.0f} | {min(values):,.0f} | {max(values):,.0f} "
                      f"| {statistics.median(cpus):.3f} | {statistics.median(rss):.1f} | "
                      + " | ".join(ratio_cells) + f" | {cpu_ratio} |")
     failures = [f"{client}, round {index + 1}: {s['error']}" for client in scenario.clients
@@ -516,7 +515,7 @@ def goals_table(results, codecs):
     return "\n".join(["| goal | Courier (median of per-round ratios) | |", "|---|---:|---|"] + rows)
 
 
-def write_report(results, codecs, started, info, tools, finished_load, now):
+def write_report(results, codecs, info, tools, finished_load, now):
     parts = [
         "# Benchmark results",
         "",
@@ -592,7 +591,7 @@ def report_only():
     with open(os.path.join(SCRATCH, "bench-run.json")) as file:
         saved = json.load(file)
     QUICK, ROUNDS, SECONDS = saved["quick"], saved["rounds"], saved["seconds"]
-    write_report(saved["results"], saved["codecs"], None, saved["machine"], saved["versions"],
+    write_report(saved["results"], saved["codecs"], saved["machine"], saved["versions"],
                  saved["finished_load"], saved["when"])
 
 
@@ -605,7 +604,6 @@ def main():
     for binary in (COURIER, AHC):
         if not os.access(binary, os.X_OK):
             raise SystemExit(f"missing {binary} (build first)")
-    started = time.time()
     info, tools = machine(), versions()
     scenarios = [s for s in SCENARIOS if not ONLY or s.key in ONLY]
     server = Nginx()
@@ -634,7 +632,7 @@ def main():
         json.dump({"results": results, "codecs": codecs, "machine": info, "versions": tools,
                    "finished_load": finished_load, "when": when, "quick": QUICK, "rounds": ROUNDS,
                    "seconds": SECONDS}, file, indent=1)
-    write_report(results, codecs, started, info, tools, finished_load, when)
+    write_report(results, codecs, info, tools, finished_load, when)
 
 
 if __name__ == "__main__":
