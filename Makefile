@@ -7,7 +7,7 @@ CONFIG       ?= debug
 BUILD_FLAGS  ?=
 FUZZ_SECONDS ?= 60
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := nginx-light nghttp2-server nghttp2-client wrk tinyproxy libhttp-parser-dev libnghttp2-dev libssl-dev zlib1g-dev curl openssl python3-venv
+APT_PACKAGES := nginx-light nghttp2-server nghttp2-client wrk tinyproxy libhttp-parser-dev libnghttp2-dev libssl-dev zlib1g-dev curl openssl python3-venv time
 VENV         := .venv
 
 .PHONY: all build test test-only deps pydeps layers demo interop fuzz fuzz-smoke bench docs clean test-asan test-tsan soak
@@ -72,7 +72,7 @@ fuzz-smoke:
 	$(MAKE) -C Fuzz run SECONDS=20
 
 bench: deps
-	$(MAKE) -C Benchmarks run
+	$(MAKE) -C Benchmarks bench
 
 ## Examples, each against the in-process test server (built by `make test`; `CONFIG=release` for speed).
 example-crawler:

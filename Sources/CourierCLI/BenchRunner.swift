@@ -84,19 +84,22 @@ struct BenchRunner {
         let total = plan.requests
         let start = SystemClock.now()
         let deadline = deadlineDuration.map { start + $0 }
-        let merged = await withTaskGroup(of: BenchStatistics.self) { tasks in
+        let recorders = loops.map { _ in LatencyRecorder() }
+        var merged = await withTaskGroup(of: BenchStatistics.self) { tasks in
             for worker in 0..<workers {
                 let connection = worker / perConnection
                 let client = clients[connection]
                 let quota = total.map { $0 / workers + (worker < $0 % workers ? 1 : 0) } ?? Int.max
+                let recorder = recorders[connection % loops.count]
                 tasks.addTask(executorPreference: loops[connection % loops.count]) {
-                    await Self.work(client, request, quota: quota, deadline: deadline)
+                    await Self.work(client, request, quota: quota, deadline: deadline, recorder: recorder)
                 }
             }
             var merged = BenchStatistics()
             for await figures in tasks { merged.merge(figures) }
             return merged
         }
+        for recorder in recorders { merged.latency.add(recorder.snapshot) }
         let seconds = Double(SystemClock.now().nanoseconds &- start.nanoseconds) / 1e9
         return BenchResult(statistics: merged, seconds: seconds, protocolVersion: version,
                            connections: plan.connections, streamsPerConnection: perConnection,
@@ -105,8 +108,8 @@ struct BenchRunner {
 
     /// The hot loop: `quota` requests one after another, or until `deadline`.
     private static func work(_ client: HTTPClient, _ request: HTTPRequest, quota: Int,
-                             deadline: Timestamp?) async -> BenchStatistics {
-        var statistics = BenchStatistics()
+                             deadline: Timestamp?, recorder: LatencyRecorder) async -> BenchStatistics {
+        var statistics = BenchStatistics(recorder: recorder)
         var remaining = quota
         while remaining > 0 {
             if let deadline, SystemClock.now() >= deadline { break }

@@ -1,11 +1,15 @@
 import Courier
 import Histogram
 
-/// What one bench worker measured: completed requests by status class, failures, body bytes and a latency
-/// histogram. Each worker owns one and the runner merges them at the end, so the hot loop shares nothing.
+/// What one bench worker measured: completed requests by status class, failures and body bytes; latencies go
+/// to its loop's `LatencyRecorder`. Each worker owns one and the runner merges them at the end, so the hot loop
+/// shares nothing but its loop's histogram.
 struct BenchStatistics: Sendable {
-    /// Latencies in microseconds, request start to the end of its body (3 significant digits).
+    /// Latencies in microseconds, request start to the end of its body (3 significant digits): empty in a
+    /// worker's figures, filled from the recorders in the merged result.
     var latency = Histogram<UInt32>(numberOfSignificantValueDigits: .three)
+    /// Where `record(status:bodyBytes:nanoseconds:)` puts the latency (nil: not kept, as in the warm-up).
+    let recorder: LatencyRecorder?
     /// Requests that ended with a complete response, any status.
     var completed = 0
     /// Requests that failed (no response, or a body cut short).
@@ -19,7 +23,9 @@ struct BenchStatistics: Sendable {
     /// Failures per error code.
     var errorCodes: [String: Int] = [:]
 
-    init() {}
+    init(recorder: LatencyRecorder? = nil) {
+        self.recorder = recorder
+    }
 
     /// Records a complete response.
     @inline(__always)
@@ -28,7 +34,7 @@ struct BenchStatistics: Sendable {
         bodyBytes += bytes
         let statusClass = status / 100
         statusClasses[statusClass >= 1 && statusClass <= 5 ? statusClass : 0] += 1
-        latency.record(max(1, nanoseconds / 1000))
+        recorder?.record(nanoseconds: nanoseconds)
     }
 
     /// Records a failure.

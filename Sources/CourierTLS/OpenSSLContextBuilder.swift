@@ -78,17 +78,7 @@ enum OpenSSLContextBuilder {
             }
             return certificates
         case .system:
-            OpenSSLErrorQueue.clear()
-            let loaded: Bool
-            if getenv("SSL_CERT_FILE") != nil || getenv("SSL_CERT_DIR") != nil {
-                loaded = SSL_CTX_set_default_verify_paths(context) == 1
-            } else {
-                loaded = SSL_CTX_load_verify_dir(context, "/etc/ssl/certs") == 1
-            }
-            guard loaded else {
-                throw TLSError(code: .invalidConfiguration, detail: "cannot load the system trust store",
-                               openSSLErrors: OpenSSLErrorQueue.drain().texts)
-            }
+            try SystemTrustStore.install(on: context)
             return []
         }
     }
