@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "CourierDocSnippetsTests",
                     dependencies: ["Courier", "CourierTestServer", "CourierTestSupport", "CourierTLS"],
                     swiftSettings: strict),
-        .executableTarget(name: "ExampleCrawler", dependencies: ["Courier", "CourierTestServer"],
+        .executableTarget(name: "ExampleCrawler", dependencies: ["Courier", "CourierResilience", "CourierTestServer"],
                           path: "Examples/Crawler", swiftSettings: strict),
         .executableTarget(name: "ExampleDownloader", dependencies: ["Courier", "CourierTestServer"],
                           path: "Examples/Downloader", swiftSettings: strict),

@@ -3,9 +3,10 @@
 //
 //   make example-crawler                    (or: swift run ExampleCrawler [pages] [concurrency] [requests/s])
 //
-// Bounded concurrency comes from `Concurrently.asCompleted(_:maximumConcurrency:)`; the rate limit is a small
-// pacer below (CourierResilience's rate limiter does the same as middleware, with bursts and a queue limit).
+// Bounded concurrency comes from `Concurrently.asCompleted(_:maximumConcurrency:)`; the rate limit from
+// CourierResilience's `RateLimiter` middleware (a token bucket per origin; requests wait for their token).
 import Courier
+import CourierResilience
 import CourierTestServer
 import Foundation
 import Synchronization
@@ -18,23 +19,6 @@ struct ItemDetails: Decodable, Sendable {
     var id: Int
     var name: String
     var price: Int
-}
-
-/// Spaces request starts at least `1 / rate` seconds apart (a token bucket of size one).
-actor Pacer {
-    private let interval: Duration
-    private var next = ContinuousClock.now
-
-    init(requestsPerSecond: Double) {
-        interval = .seconds(1 / requestsPerSecond)
-    }
-
-    func waitForTurn() async throws {
-        let now = ContinuousClock.now
-        let start = max(next, now)
-        next = start + interval
-        if start > now { try await Task.sleep(until: start, clock: .continuous) }
-    }
 }
 
 /// Records how many detail requests the server sees at once (to show the bound holds).
@@ -72,7 +56,10 @@ server.route(.get, "/api/items/:id") { request in
     return .json(#"{"id":\#(id),"name":"item \#(id)","price":\#(id * 7 % 100)}"#)
 }
 
-let client = HTTPClient()
+var configuration = HTTPClient.Configuration()
+// At most `rate` requests per second to the API, in bursts of at most `concurrency`.
+configuration.middleware = [RateLimiter(rate: rate, burst: concurrency, maximumWait: .seconds(60))]
+let client = HTTPClient(configuration: configuration)
 let started = ContinuousClock.now
 
 // 1. The listing, page after page.
@@ -85,11 +72,9 @@ for try await page in try client.pages(startingAt: server.url("/api/items?page=1
 print("listing: \(ids.count) items on \(pageCount) pages")
 
 // 2. The details, at most `concurrency` at once and at most `rate` requests per second.
-let pacer = Pacer(requestsPerSecond: rate)
 var details: [ItemDetails] = []
 var failures = 0
 for try await result in Concurrently.asCompleted(ids, maximumConcurrency: concurrency, { id in
-    try await pacer.waitForTurn()
     let response = try await client.get(server.url("/api/items/\(id)"))
     guard response.status == .ok else { throw HTTPClientError(.invalidRequest, "item \(id): status \(response.status)") }
     return try await response.body.json(ItemDetails.self)
