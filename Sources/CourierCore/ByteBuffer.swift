@@ -23,9 +23,16 @@ public struct ByteBuffer: Sendable {
         @usableFromInline
         init(capacity: Int) {
             let capacity = max(capacity, 16)
-            self.bytes = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+            // Word alignment: the runtime then takes plain malloc (which aligns to 16 on x86-64 anyway), where
+            // a larger alignment goes through posix_memalign.
+            self.bytes = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: MemoryLayout<UInt64>.alignment)
             self.capacity = capacity
         }
+
+        /// Shared by every buffer created empty (`capacity: 0`), so placeholders cost no allocation. Never
+        /// written: a buffer using it has no writable bytes and is never its sole owner, so its first write
+        /// takes fresh storage.
+        @usableFromInline static let empty = Storage(capacity: 0)
 
         deinit { bytes.deallocate() }
     }
@@ -45,6 +52,14 @@ public struct ByteBuffer: Sendable {
     /// Creates an empty buffer with room for at least `capacity` bytes.
     @inlinable
     public init(capacity: Int = 256) {
+        if capacity == 0 {
+            storage = Storage.empty
+            base = 0
+            limit = 0
+            _readerIndex = 0
+            _writerIndex = 0
+            return
+        }
         storage = Storage(capacity: capacity)
         base = 0
         limit = storage.capacity
@@ -145,7 +160,9 @@ public struct ByteBuffer: Sendable {
     /// Empties the buffer, keeping its capacity when it is not shared.
     @inlinable
     public mutating func clear() {
-        if !isKnownUniquelyReferenced(&storage) {
+        if limit == 0 {
+            // Empty storage (shared or a zero-length slice): nothing to keep.
+        } else if !isKnownUniquelyReferenced(&storage) {
             storage = Storage(capacity: limit)
             base = 0
             limit = storage.capacity

@@ -16,6 +16,23 @@ import CourierCore
         #expect(buffer.readInteger(as: UInt8.self) == nil)
     }
 
+    /// Empty buffers share one storage (no allocation); each one's first write takes its own.
+    @Test func emptyBuffersShareNothingOnceWritten() {
+        var first = ByteBuffer(capacity: 0)
+        var second = ByteBuffer(capacity: 0)
+        #expect(first.capacity == 0 && first.isEmpty)
+        first.writeString("first")
+        second.writeString("second")
+        #expect(first.readString(length: first.readableBytes) == "first")
+        #expect(second.readString(length: second.readableBytes) == "second")
+        var third = ByteBuffer(capacity: 0)
+        third.clear()
+        #expect(third.capacity == 0)
+        third.writeInteger(UInt32(7))
+        #expect(third.readInteger(as: UInt32.self) == 7)
+        #expect(ByteBuffer(capacity: 0).readableBytes == 0)
+    }
+
     @Test func littleEndian() {
         var buffer = ByteBuffer()
         buffer.writeInteger(UInt32(0x0102_0304), endianness: .little)
