@@ -191,7 +191,9 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         while let event = machine.nextEvent(from: &readBuffer) {
             handle(event)
         }
-        if readBuffer.readableBytes == 0 { readBuffer.clear() }
+        // Everything read was taken (DATA payloads are slices of it, held by the bodies): let go of the storage
+        // rather than clearing it, which would allocate a fresh one of the same size while the slices live.
+        if readBuffer.readableBytes == 0 { readBuffer = ByteBuffer(capacity: 0) }
         scheduleFlush()
         rearmTimer()
     }
