@@ -158,7 +158,7 @@ public struct ClientConnectionFactory: Sendable {
 
     /// Starts HTTP/2 and waits for the server's SETTINGS, so the pool learns its stream limit up front.
     private func makeHTTP2(_ stream: any ByteStream) async throws(TransportError) -> any ClientConnection {
-        let connection = HTTP2ClientConnection(stream: stream, configuration: http2)
+        let connection = HTTP2ClientConnection(stream: stream, configuration: http2, readTimeout: http1.readTimeout)
         await connection.waitForSettings()
         guard connection.isAvailable else {
             throw TransportError(.connectionClosed, "the server closed the HTTP/2 connection before its SETTINGS",

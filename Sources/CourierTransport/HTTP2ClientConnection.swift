@@ -30,6 +30,8 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         /// DATA bytes received, and those already given back to flow control.
         var received = 0
         var credited = 0
+        /// When the stream opened (its silence counts from here or the last read, whichever is later).
+        let openedAt = SystemClock.now()
     }
 
     public let connectionID: UInt64
@@ -60,11 +62,19 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     private var settingsWaiters: [UnsafeContinuation<Void, Never>] = []
     private var settingsReceived = false
     private var lastReportedMaximum = 0
+    /// Silence allowed from the server while a stream awaits it (nil: none).
+    private let readTimeout: Duration?
+    private var readTimer: ScheduledTask?
+    private var lastRead = SystemClock.now()
 
     /// Wraps a connected stream, sends the connection preface and our SETTINGS, and starts reading.
-    public init(stream: any ByteStream, configuration: HTTP2Configuration = HTTP2Configuration()) {
+    /// `readTimeout` fails the streams still waiting for the server when the connection received nothing for
+    /// that long (streams held back by flow control because their reader is slow do not count).
+    public init(stream: any ByteStream, configuration: HTTP2Configuration = HTTP2Configuration(),
+                readTimeout: Duration? = nil) {
         connectionID = Self.ids.wrappingAdd(1, ordering: .relaxed).oldValue
         self.stream = stream
+        self.readTimeout = readTimeout
         machine = HTTP2Connection(role: .client, configuration: configuration, now: SystemClock.now())
         stream.start(handler: self)
         scheduleFlush()
@@ -144,6 +154,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         streams[id] = context
         if !noBody, inlineBody != nil { pump(id) }
         scheduleFlush()
+        armReadTimer()
         return exchange
     }
 
@@ -358,6 +369,46 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         }
     }
 
+    // MARK: - Read timeout (one timer per timeout period, not per read)
+
+    private func armReadTimer() {
+        guard let readTimeout, readTimer == nil, !closed else { return }
+        readTimer = loop.scheduleLocal(at: SystemClock.now() + readTimeout) { [weak self] in self?.readTimerFired() }
+    }
+
+    /// Streams the server could be sending on (their response is not complete and their window is open),
+    /// with the time their silence started.
+    private var streamsAwaitingServer: [(id: HTTP2StreamID, silentSince: Timestamp)] {
+        let window = Int(machine.configuration.initialWindowSize)
+        let unread = streams.values.reduce(0) { $0 + $1.received - $1.credited }
+        guard unread < machine.configuration.connectionWindowSize else { return [] }
+        return streams.compactMap { id, context in
+            guard context.exchange.body.endState == nil, context.received - context.credited < window else { return nil }
+            return (id, max(lastRead, context.openedAt))
+        }
+    }
+
+    private func readTimerFired() {
+        readTimer = nil
+        guard let readTimeout, !closed, !streams.isEmpty else { return }
+        let now = SystemClock.now()
+        let waiting = streamsAwaitingServer
+        let silent = waiting.filter { now - $0.silentSince >= readTimeout }
+        guard !silent.isEmpty else {
+            // Bytes arrived since the timer was set, or only slow readers hold streams: check again later.
+            let next = waiting.map { $0.silentSince + readTimeout }.min() ?? now + readTimeout
+            readTimer = loop.scheduleLocal(at: next) { [weak self] in self?.readTimerFired() }
+            return
+        }
+        // The server is silent: fail what waits for it, and open no more streams here (a half-open connection
+        // would swallow them too); streams held only by their readers may still finish.
+        for (id, _) in silent {
+            guard let context = streams[id] else { continue }
+            reset(id, context.exchange, TransportError(.readTimeout, "no bytes from the server for \(readTimeout)"))
+        }
+        closeGracefully()
+    }
+
     // MARK: - Conversions
 
     static func response(_ head: HTTP2ResponseHead) -> HTTPResponse {
@@ -381,6 +432,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
 
 extension HTTP2ClientConnection: ByteStreamHandler {
     public func streamDidRead(_ buffer: inout ByteBuffer) {
+        if readTimeout != nil { lastRead = SystemClock.now() }
         if readBuffer.readableBytes == 0 {
             readBuffer = buffer.readAll()
         } else {
@@ -404,6 +456,8 @@ extension HTTP2ClientConnection: ByteStreamHandler {
         closed = true
         timer?.cancel()
         timer = nil
+        readTimer?.cancel()
+        readTimer = nil
         failAll(error ?? TransportError(.connectionClosed, "the connection closed"))
         let waiters = settingsWaiters
         settingsWaiters.removeAll()
