@@ -65,6 +65,8 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     /// Silence allowed from the server while a stream awaits it (nil: none).
     private let readTimeout: Duration?
     private var readTimer: ScheduledTask?
+    /// Why the connection failed, when it did (a protocol error of the server, a socket error).
+    public private(set) var failure: TransportError?
     private var lastRead = SystemClock.now()
 
     /// Wraps a connected stream, sends the connection preface and our SETTINGS, and starts reading.
@@ -250,6 +252,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             }
             if streams.isEmpty { stream.close(error: nil) }
         case .connectionError(let error):
+            if failure == nil { failure = Self.transportError(error, requestNotProcessed: false) }
             failAll(Self.transportError(error, requestNotProcessed: false))
             flushNow()
             stream.close(error: Self.transportError(error, requestNotProcessed: false))
@@ -454,6 +457,7 @@ extension HTTP2ClientConnection: ByteStreamHandler {
 
     public func streamDidClose(error: TransportError?) {
         closed = true
+        if failure == nil { failure = error }
         timer?.cancel()
         timer = nil
         readTimer?.cancel()
