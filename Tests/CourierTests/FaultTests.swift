@@ -67,18 +67,21 @@ import Glibc
         }
     }
 
-    @Test(arguments: Transport.allCases)
-    func connectionResetWhileIdleInThePoolIsReplaced(_ transport: Transport) async throws {
-        // The first connection answers one request and is then reset while idle; later ones behave.
+    @Test(arguments: Transport.allCases, [0, 5, 50])
+    func connectionResetWhileIdleInThePoolIsReplaced(_ transport: Transport, resetAfterMilliseconds: Int) async throws {
+        // The first connection answers one request and is then reset while idle (at once, or late enough
+        // that the next request may already be on its way); later connections behave.
         let peer = try HostilePeer { connection, index in
             switch (transport, index) {
             case (.http1, 0):
                 guard connection.readRequest() != nil else { return }
                 connection.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                connection.pause(.milliseconds(resetAfterMilliseconds))
                 connection.reset()
             case (.http2, 0):
                 guard connection.acceptHTTP2(), let stream = connection.readRequestStream() else { return }
                 connection.respond(stream: stream)
+                connection.pause(.milliseconds(resetAfterMilliseconds))
                 connection.reset()
             case (.http1, _): connection.serveHTTP1Normally()
             case (.http2, _): connection.serveHTTP2Normally()
@@ -235,6 +238,58 @@ import Glibc
         guard case .success(200, 2) = second else {
             Issue.record("after the dead connection: \(second)")
             return
+        }
+        try await Hostile.finish(client, peer)
+    }
+}
+
+/// A reset that arrives while the client's loop is busy, so the next request is handed to the dead connection
+/// before the loop has seen the reset.
+@Suite struct ResetRaceTests {
+    @Test(arguments: [false, true])
+    func requestGivenToAConnectionResetUnseenFailsOrSucceedsTyped(_ http2: Bool) async throws {
+        let group = try EventLoopGroup(loopCount: 1, name: "reset-race")
+        let loop = group.next()
+        let resetNow = Atomic<Bool>(false)
+        let peer = try HostilePeer { connection, index in
+            guard index == 0 else { return http2 ? connection.serveHTTP2Normally() : connection.serveHTTP1Normally() }
+            if http2 {
+                guard connection.acceptHTTP2(), let stream = connection.readRequestStream() else { return }
+                connection.respond(stream: stream)
+            } else {
+                guard connection.readRequest() != nil else { return }
+                connection.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            }
+            while !resetNow.load(ordering: .acquiring) { connection.pause(.milliseconds(1)) }
+            connection.reset()
+        }
+        var configuration = HTTPClient.Configuration()
+        configuration.httpVersion = http2 ? .http2PriorKnowledge : .http1Only
+        let client = HTTPClient(configuration: configuration, eventLoopGroup: group)
+        let first = try await Hostile.fetch(client, peer.url("/"))
+        guard case .success(200, 2) = first else {
+            Issue.record("\(first)")
+            return
+        }
+        // Hold the loop, reset the connection meanwhile, and queue the POST behind the hold.
+        loop.execute {
+            resetNow.store(true, ordering: .releasing)
+            var time = timespec(tv_sec: 0, tv_nsec: 100_000_000)
+            nanosleep(&time, nil)
+        }
+        let second = try await withTimeout { () -> HostileOutcome in
+            do {
+                let response = try await client.post(peer.url("/"), body: .string("x"))
+                let body = try await response.body.collect(upTo: 100)
+                return .success(status: response.head.status.code, bodyBytes: body.readableBytes)
+            } catch {
+                return .failed(error)
+            }
+        }
+        switch second {
+        case .success(let status, let bytes): #expect(status == 200 && bytes == 2)
+        case .failure(let error): #expect(error.code == .connectionClosed, "\(error)")
+        case .untyped(let text): Issue.record("untyped error: \(text)")
         }
         try await Hostile.finish(client, peer)
     }

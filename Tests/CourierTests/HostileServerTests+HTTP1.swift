@@ -57,12 +57,17 @@ import CourierTestSupport
         ("status line without end", "HTTP/1.1 200 " + String(repeating: "O", count: 100_000), .limitExceeded),
     ]
 
-    @Test(arguments: malformedResponses.indices)
-    func malformedResponseFailsTyped(_ index: Int) async throws {
+    @Test(arguments: malformedResponses.indices, [false, true])
+    func malformedResponseFailsTyped(_ index: Int, split: Bool) async throws {
+        // Sent whole, or after the head with a pause (the parser meets the rest in a later read).
         let (name, response, expected) = Self.malformedResponses[index]
         let peer = try HostilePeer { connection, _ in
             guard connection.readRequest() != nil else { return }
-            connection.send(response)
+            let bytes = Array(response.utf8)
+            let cut = split ? (bytes.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound ?? bytes.count / 2) : bytes.count
+            connection.send(Array(bytes[..<cut]))
+            connection.pause(.milliseconds(20))
+            connection.send(Array(bytes[cut...]))
             connection.waitForClientClose()
         }
         let client = Hostile.client(http2: false)
