@@ -139,18 +139,28 @@ public final class BodyStream: Sendable {
         }
         let chunk = try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ByteBuffer?, any Error>) in
-                let immediate = state.withLock { state -> Result<ByteBuffer?, any Error>? in
-                    if state.head < state.chunks.count { return .success(Self.pop(&state)) }
+                typealias Report = (callback: @Sendable (Int) -> Void, bytes: Int)
+                let (immediate, report) = state.withLock { state -> (Result<ByteBuffer?, any Error>?, Report?) in
+                    if state.head < state.chunks.count { return (.success(Self.pop(&state)), nil) }
                     switch state.end {
-                    case .finished?: return .success(nil)
-                    case .failed(let error)?: return .failure(error)
+                    case .finished?: return (.success(nil), nil)
+                    case .failed(let error)?: return (.failure(error), nil)
                     case nil: break
                     }
-                    if state.cancelled { return .failure(CancellationError()) }
+                    if state.cancelled { return (.failure(CancellationError()), nil) }
                     state.waiter = continuation
-                    return nil
+                    // A waiting consumer holds nothing back: what it took goes to the producer now. Otherwise
+                    // bytes below the report threshold stay unreported on many streams at once, and on HTTP/2
+                    // their sum can hold the whole connection window while every consumer waits for more.
+                    guard let callback = state.onConsumed, state.consumedSinceReport > 0 else { return (nil, nil) }
+                    defer {
+                        state.consumedSinceReport = 0
+                        state.producerPaused = false
+                    }
+                    return (nil, (callback, state.consumedSinceReport))
                 }
                 if let immediate { continuation.resume(with: immediate) }
+                if let report { report.callback(report.bytes) }
             }
         } onCancel: {
             cancel()
