@@ -304,3 +304,46 @@ import Glibc
         try await Hostile.finish(client, peer)
     }
 }
+
+/// Many streams that each consumed less than a report's worth must not hold the HTTP/2 connection window
+/// between them while their readers wait (the window would never reopen).
+@Suite struct ConnectionWindowTests {
+    @Test func waitingReadersGiveTheConnectionWindowBack() async throws {
+        // 20 streams × 192 KiB nearly fill the client's 4 MiB connection window; each reader takes its 192 KiB and
+        // waits. Only a connection WINDOW_UPDATE lets the peer finish the responses.
+        let streams = 20, piece = 12 * 16384
+        let peer = try HostilePeer { connection, _ in
+            guard connection.acceptHTTP2() else { return }
+            var ids: [UInt32] = []
+            while ids.count < streams, let id = connection.readRequestStream() { ids.append(id) }
+            for id in ids {
+                guard connection.send(RawHTTP2.frame(RawHTTP2.headers, flags: RawHTTP2.endHeaders, stream: id,
+                                                     RawHTTP2.responseBlock())) else { return }
+                for _ in 0..<(piece / 16384) {
+                    guard connection.send(RawHTTP2.frame(RawHTTP2.data, stream: id, [UInt8](repeating: 7, count: 16384))) else { return }
+                }
+            }
+            while let frame = connection.readFrame() {
+                if frame.type == RawHTTP2.windowUpdate && frame.stream == 0 { break }
+            }
+            for id in ids { connection.send(RawHTTP2.frame(RawHTTP2.data, flags: RawHTTP2.endStream, stream: id, [1])) }
+            connection.waitForClientClose()
+        }
+        let client = Hostile.client(http2: true)
+        let outcomes = try await withTimeout(.seconds(30)) {
+            try await withThrowingTaskGroup(of: HostileOutcome.self) { group in
+                for _ in 0..<streams {
+                    group.addTask { try await Hostile.fetch(client, peer.url("/"), timeout: .seconds(10)) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        for outcome in outcomes {
+            guard case .success(200, piece + 1) = outcome else {
+                Issue.record("\(outcome)")
+                continue
+            }
+        }
+        try await Hostile.finish(client, peer)
+    }
+}
