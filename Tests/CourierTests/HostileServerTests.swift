@@ -201,6 +201,29 @@ enum Hostile {
         try await Hostile.finish(client, peer)
     }
 
+    @Test func provokedStreamErrorsEscalate() async throws {
+        // MadeYouReset (CVE-2025-8671): every stream gets a WINDOW_UPDATE of 0, which makes the client reset it.
+        // 250 requests: each fails typed (its stream reset, or the connection ended with ENHANCE_YOUR_CALM).
+        let peer = try HostilePeer { connection, _ in
+            guard connection.acceptHTTP2() else { return }
+            while let stream = connection.readRequestStream() {
+                guard connection.send(RawHTTP2.windowUpdateFrame(stream: stream, increment: 0)) else { return }
+            }
+        }
+        let client = Hostile.client(http2: true)
+        let outcomes = try await withTimeout(.seconds(60)) {
+            try await withThrowingTaskGroup(of: HostileOutcome.self) { group in
+                for _ in 0..<250 { group.addTask { try await Hostile.fetch(client, peer.url("/")) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        #expect(outcomes.count == 250)
+        for outcome in outcomes where outcome.error.map({ [.protocolViolation, .streamReset].contains($0.code) }) != true {
+            Issue.record("\(outcome)")
+        }
+        try await Hostile.finish(client, peer)
+    }
+
     @Test func settingsFloodIsRefused() async throws {
         try await Self.expectFailure(.protocolViolation) { connection, _ in
             for _ in 0..<10_000 {
