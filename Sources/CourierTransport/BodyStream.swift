@@ -50,12 +50,18 @@ public final class BodyStream: Sendable {
     public let lowWatermark: Int
     /// Consumed bytes are reported in batches of at least this many (or when a paused producer may resume).
     public let consumedReportThreshold: Int
+    /// Whether a consumer that has to wait reports what it took first, below the threshold too: for producers
+    /// that share credit between streams (HTTP/2's connection window), where unreported bytes on many streams
+    /// could otherwise hold all of it while every consumer waits.
+    public let reportsWhenConsumerWaits: Bool
 
     /// Creates an empty stream.
-    public init(highWatermark: Int = 1 << 20, lowWatermark: Int = 256 << 10, consumedReportThreshold: Int = 32 << 10) {
+    public init(highWatermark: Int = 1 << 20, lowWatermark: Int = 256 << 10, consumedReportThreshold: Int = 32 << 10,
+                reportsWhenConsumerWaits: Bool = false) {
         self.highWatermark = highWatermark
         self.lowWatermark = min(lowWatermark, highWatermark)
         self.consumedReportThreshold = consumedReportThreshold
+        self.reportsWhenConsumerWaits = reportsWhenConsumerWaits
     }
 
     /// Installs the driver's callbacks: `onConsumed(bytes)` after the consumer took bytes, `onCancel` when the
@@ -149,10 +155,10 @@ public final class BodyStream: Sendable {
                     }
                     if state.cancelled { return (.failure(CancellationError()), nil) }
                     state.waiter = continuation
-                    // A waiting consumer holds nothing back: what it took goes to the producer now. Otherwise
-                    // bytes below the report threshold stay unreported on many streams at once, and on HTTP/2
-                    // their sum can hold the whole connection window while every consumer waits for more.
-                    guard let callback = state.onConsumed, state.consumedSinceReport > 0 else { return (nil, nil) }
+                    // A waiting consumer holds nothing back (see `reportsWhenConsumerWaits`).
+                    guard reportsWhenConsumerWaits, let callback = state.onConsumed, state.consumedSinceReport > 0 else {
+                        return (nil, nil)
+                    }
                     defer {
                         state.consumedSinceReport = 0
                         state.producerPaused = false

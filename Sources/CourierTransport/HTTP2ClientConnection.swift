@@ -128,7 +128,8 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             throw Self.transportError(error, requestNotProcessed: true)
         }
         let body = BodyStream(highWatermark: Int(machine.configuration.initialWindowSize), lowWatermark: 0,
-                              consumedReportThreshold: max(16 * 1024, Int(machine.configuration.initialWindowSize) / 4))
+                              consumedReportThreshold: max(16 * 1024, Int(machine.configuration.initialWindowSize) / 4),
+                              reportsWhenConsumerWaits: true)
         let exchange = ClientExchange(loop: loop, method: request.method, driver: self, body: body)
         let id = opened.id
         exchange.streamToken = id.rawValue
