@@ -38,6 +38,7 @@ import Glibc
         let server = try await TestServer.start()
         // With both servers listening and no client yet: the count the clients must come back to.
         let descriptorsWithServers = openFileDescriptorCount()
+        let namesWithServers = Self.descriptorNames()
         var http1 = HTTPClient.Configuration()
         http1.httpVersion = .http1Only
         var http2 = HTTPClient.Configuration()
@@ -101,6 +102,9 @@ import Glibc
         while descriptorsAfterClients > descriptorsWithServers && ContinuousClock.now < settle {
             try await Task.sleep(for: .milliseconds(50))
             descriptorsAfterClients = openFileDescriptorCount()
+        }
+        if descriptorsAfterClients > descriptorsWithServers {
+            print("soak: descriptors the clients left: \(Self.descriptorNames().subtracting(namesWithServers).sorted())")
         }
         await server.shutdown()
         nginx.stop()
