@@ -5,7 +5,8 @@ SHELL        := /bin/bash
 SWIFT        ?= swift
 CONFIG       ?= debug
 BUILD_FLAGS  ?=
-FUZZ_SECONDS ?= 60
+FUZZ_TIME    ?= 60
+FUZZ_SECONDS ?= $(FUZZ_TIME)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := nginx-light nghttp2-server nghttp2-client wrk tinyproxy libhttp-parser-dev libnghttp2-dev libssl-dev zlib1g-dev curl openssl python3-venv time
 VENV         := .venv
@@ -93,11 +94,23 @@ docs:
 	    --output-path .build/docs/$$target.doccarchive --warnings-as-errors || exit 1; \
 	done
 
-test-asan:
-	$(SWIFT) test -Xswiftc -sanitize=address --scratch-path .build-asan
+## Long-running load (SOAK_SECONDS, default 600): 64 concurrent HTTP/1.1 and HTTP/2 requests against nginx and
+## the in-process server, RSS and open descriptors sampled each second, drift printed at the end.
+SOAK_SECONDS ?= 600
 
-test-tsan:
-	$(SWIFT) test -Xswiftc -sanitize=thread --scratch-path .build-tsan
+soak: deps build-tests
+	COURIER_SOAK_SECONDS=$(SOAK_SECONDS) $(SWIFT) test --skip-build $(BUILD_FLAGS) --filter SoakTests
+
+## Sanitizer runs; TEST_FILTER narrows them (a regular expression over suite and test names).
+TEST_FILTER ?=
+SANITIZER_RUN = SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) COURIER_PYTHON=$(CURDIR)/$(VENV)/bin/python \
+	$(SWIFT) test $(BUILD_FLAGS) $(if $(TEST_FILTER),--filter '$(TEST_FILTER)')
+
+test-asan: deps pydeps
+	$(SANITIZER_RUN) -Xswiftc -sanitize=address --scratch-path .build-asan
+
+test-tsan: deps pydeps
+	$(SANITIZER_RUN) -Xswiftc -sanitize=thread --scratch-path .build-tsan
 
 clean:
 	rm -rf .build .build-* .tmp

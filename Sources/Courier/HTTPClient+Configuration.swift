@@ -65,6 +65,8 @@ extension HTTPClient {
         public var maximumConnectionAge: Duration? = nil
         /// HTTP/2: PING an idle connection this often to detect a dead peer (nil: never).
         public var http2PingInterval: Duration? = .seconds(30)
+        /// HTTP/2: how long a keep-alive PING may wait for its ACK before the connection counts as dead.
+        public var http2PingTimeout: Duration = .seconds(20)
 
         /// The defaults.
         public init() {}

@@ -53,7 +53,9 @@ public final class HTTPClient: Sendable {
         http2.maxHeaderListSize = configuration.limits.maximumResponseHeaderBytes
         http2.initialWindowSize = configuration.limits.responseBufferSize
         http2.connectionWindowSize = max(configuration.limits.responseBufferSize * 4, 4 << 20)
-        if let interval = configuration.pool.http2PingInterval { http2.keepAlive = .init(interval: interval) }
+        if let interval = configuration.pool.http2PingInterval {
+            http2.keepAlive = .init(interval: interval, timeout: configuration.pool.http2PingTimeout)
+        }
         var factory = ClientConnectionFactory(
             connectTimeout: configuration.timeouts.connect, socketOptions: socket, resolver: configuration.resolver,
             versionPolicy: configuration.httpVersion, tls: context, tlsHandshakeTimeout: configuration.timeouts.tlsHandshake,

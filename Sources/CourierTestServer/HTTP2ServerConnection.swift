@@ -139,7 +139,8 @@ final class HTTP2ServerConnection: ByteStreamHandler, LoopFlushable, @unchecked 
         request.requestNumberOnConnection = requestsOnConnection
         request.remoteAddress = socket.remoteAddress
         let body = endStream ? nil : BodyStream(highWatermark: configuration.requestBodyBufferSize,
-                                                lowWatermark: configuration.requestBodyBufferSize / 4)
+                                                lowWatermark: configuration.requestBodyBufferSize / 4,
+                                                reportsWhenConsumerWaits: true)
         let sequence = context.recorder.begin(request, hasBody: !endStream)
         let channel = HTTP2ServerStream(connection: self, id: streamID, body: body, recordSequence: sequence,
                                         isHeadRequest: method == .head)

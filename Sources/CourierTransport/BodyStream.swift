@@ -50,12 +50,18 @@ public final class BodyStream: Sendable {
     public let lowWatermark: Int
     /// Consumed bytes are reported in batches of at least this many (or when a paused producer may resume).
     public let consumedReportThreshold: Int
+    /// Whether a consumer that has to wait reports what it took first, below the threshold too: for producers
+    /// that share credit between streams (HTTP/2's connection window), where unreported bytes on many streams
+    /// could otherwise hold all of it while every consumer waits.
+    public let reportsWhenConsumerWaits: Bool
 
     /// Creates an empty stream.
-    public init(highWatermark: Int = 1 << 20, lowWatermark: Int = 256 << 10, consumedReportThreshold: Int = 32 << 10) {
+    public init(highWatermark: Int = 1 << 20, lowWatermark: Int = 256 << 10, consumedReportThreshold: Int = 32 << 10,
+                reportsWhenConsumerWaits: Bool = false) {
         self.highWatermark = highWatermark
         self.lowWatermark = min(lowWatermark, highWatermark)
         self.consumedReportThreshold = consumedReportThreshold
+        self.reportsWhenConsumerWaits = reportsWhenConsumerWaits
     }
 
     /// Installs the driver's callbacks: `onConsumed(bytes)` after the consumer took bytes, `onCancel` when the
@@ -139,18 +145,28 @@ public final class BodyStream: Sendable {
         }
         let chunk = try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ByteBuffer?, any Error>) in
-                let immediate = state.withLock { state -> Result<ByteBuffer?, any Error>? in
-                    if state.head < state.chunks.count { return .success(Self.pop(&state)) }
+                typealias Report = (callback: @Sendable (Int) -> Void, bytes: Int)
+                let (immediate, report) = state.withLock { state -> (Result<ByteBuffer?, any Error>?, Report?) in
+                    if state.head < state.chunks.count { return (.success(Self.pop(&state)), nil) }
                     switch state.end {
-                    case .finished?: return .success(nil)
-                    case .failed(let error)?: return .failure(error)
+                    case .finished?: return (.success(nil), nil)
+                    case .failed(let error)?: return (.failure(error), nil)
                     case nil: break
                     }
-                    if state.cancelled { return .failure(CancellationError()) }
+                    if state.cancelled { return (.failure(CancellationError()), nil) }
                     state.waiter = continuation
-                    return nil
+                    // A waiting consumer holds nothing back (see `reportsWhenConsumerWaits`).
+                    guard reportsWhenConsumerWaits, let callback = state.onConsumed, state.consumedSinceReport > 0 else {
+                        return (nil, nil)
+                    }
+                    defer {
+                        state.consumedSinceReport = 0
+                        state.producerPaused = false
+                    }
+                    return (nil, (callback, state.consumedSinceReport))
                 }
                 if let immediate { continuation.resume(with: immediate) }
+                if let report { report.callback(report.bytes) }
             }
         } onCancel: {
             cancel()

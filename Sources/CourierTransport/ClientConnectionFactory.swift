@@ -163,6 +163,11 @@ public struct ClientConnectionFactory: Sendable {
         let connection = HTTP2ClientConnection(stream: stream, configuration: http2, readTimeout: http2ReadTimeout)
         await connection.waitForSettings()
         guard connection.isAvailable else {
+            if let failure = connection.failure {
+                // Nothing was sent yet: the request may go elsewhere, and the error says what the server did.
+                throw TransportError(failure.code, "before the server's SETTINGS: \(failure.message)",
+                                     underlying: failure.underlying ?? failure, requestNotProcessed: true)
+            }
             throw TransportError(.connectionClosed, "the server closed the HTTP/2 connection before its SETTINGS",
                                  requestNotProcessed: true)
         }

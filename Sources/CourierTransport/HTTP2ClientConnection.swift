@@ -68,6 +68,9 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     private var settingsWaiters: [UnsafeContinuation<Void, Never>] = []
     private var settingsReceived = false
     private var lastReportedMaximum = 0
+    /// Why the connection failed, when it did (a protocol error of the server, a socket error).
+    public private(set) var failure: TransportError?
+    private var lastRead = SystemClock.now()
 
     /// Wraps a connected stream, sends the connection preface and our SETTINGS, and starts reading.
     ///
@@ -129,7 +132,8 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             throw Self.transportError(error, requestNotProcessed: true)
         }
         let body = BodyStream(highWatermark: Int(machine.configuration.initialWindowSize), lowWatermark: 0,
-                              consumedReportThreshold: max(16 * 1024, Int(machine.configuration.initialWindowSize) / 4))
+                              consumedReportThreshold: max(16 * 1024, Int(machine.configuration.initialWindowSize) / 4),
+                              reportsWhenConsumerWaits: true)
         let exchange = ClientExchange(loop: loop, method: request.method, driver: self, body: body)
         let id = opened.id
         exchange.streamToken = id.rawValue
@@ -261,6 +265,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             }
             if streams.isEmpty { stream.close(error: nil) }
         case .connectionError(let error):
+            if failure == nil { failure = Self.transportError(error, requestNotProcessed: false) }
             failAll(Self.transportError(error, requestNotProcessed: false), markingUnansweredStale: false)
             flushNow()
             stream.close(error: Self.transportError(error, requestNotProcessed: false))
@@ -401,6 +406,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         silenceTimer = nil
         guard let timeout = readTimeout, !closed else { return }
         let now = SystemClock.now()
+        let before = streams.count
         for (id, context) in streams where now - context.lastActivity >= timeout {
             if context.exchange.body.bufferedBytes > 0 {
                 // The application is the slow side: the server may be waiting for our window.
@@ -410,6 +416,10 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             } else {
                 reset(id, context.exchange, TransportError(.readTimeout, "no response bytes for \(timeout)"))
             }
+        }
+        if now - lastRead >= timeout && streams.count < before {
+            // Nothing at all arrived for that long: a half-open connection would swallow new streams too.
+            closeGracefully()
         }
         armSilenceTimer()
     }
@@ -437,6 +447,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
 
 extension HTTP2ClientConnection: ByteStreamHandler {
     public func streamDidRead(_ buffer: inout ByteBuffer) {
+        if readTimeout != nil { lastRead = SystemClock.now() }
         if readBuffer.readableBytes == 0 {
             readBuffer = buffer.readAll()
         } else {
@@ -458,6 +469,7 @@ extension HTTP2ClientConnection: ByteStreamHandler {
 
     public func streamDidClose(error: TransportError?) {
         closed = true
+        if failure == nil { failure = error }
         timer?.cancel()
         timer = nil
         silenceTimer?.cancel()

@@ -34,9 +34,11 @@ public final class NginxServer: @unchecked Sendable {
     /// Whether nginx is installed (`make test` installs it).
     public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx") }
 
-    /// Starts nginx and waits until every port accepts connections.
+    /// Starts nginx and waits until every port accepts connections. A free port is only probably free: when
+    /// another process took one first, this nginx exits and the start is tried again on other ports.
     public static func start(certificatePEM: String? = nil, privateKeyPEM: String? = nil,
-                             files: [String: Int] = [:], extraServerConfig: String = "") throws -> NginxServer {
+                             files: [String: Int] = [:], extraServerConfig: String = "",
+                             attempt: Int = 1) throws -> NginxServer {
         let directory = NSTemporaryDirectory() + "courier-nginx-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let root = directory + "/root"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -103,6 +105,22 @@ public final class NginxServer: @unchecked Sendable {
                 server.stop()
                 throw FixtureError(path: "nginx did not start on port \(port): \(log)")
             }
+        }
+        // A port can answer for another process; nginx writes its pid file only once it has bound them all.
+        let pidFile = directory + "/nginx.pid"
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: pidFile) && process.isRunning && waited < 500 {
+            usleep(10_000)
+            waited += 1
+        }
+        guard process.isRunning, FileManager.default.fileExists(atPath: pidFile) else {
+            let log = (try? String(contentsOfFile: directory + "/error.log", encoding: .utf8)) ?? ""
+            server.stop()
+            if attempt < 3 {
+                return try start(certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM, files: files,
+                                 extraServerConfig: extraServerConfig, attempt: attempt + 1)
+            }
+            throw FixtureError(path: "nginx did not keep its ports: \(log)")
         }
         return server
     }
