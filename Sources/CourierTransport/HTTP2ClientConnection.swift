@@ -440,8 +440,12 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         return result
     }
 
+    /// A response head over our limits is `limitExceeded`, as on HTTP/1.1; every other failure of the server
+    /// to follow the protocol is `protocolViolation`.
     static func transportError(_ error: HTTP2Error, requestNotProcessed: Bool) -> TransportError {
-        TransportError(.protocolViolation, error.description, underlying: error, requestNotProcessed: requestNotProcessed)
+        let limit = error.code == .headerListTooLarge || error.code == .headerBlockTooLarge
+        return TransportError(limit ? .limitExceeded : .protocolViolation, error.description, underlying: error,
+                              requestNotProcessed: requestNotProcessed)
     }
 }
 

@@ -101,7 +101,7 @@ enum Hostile {
 
     @Test func hpackBombStopsAtTheHeaderListLimit() async throws {
         // One 4 KB entry in the dynamic table, then 4,000 one-octet references to it: 16 MB decoded.
-        try await Self.expectFailure(.protocolViolation) { connection, stream in
+        try await Self.expectFailure(.limitExceeded) { connection, stream in
             let block = RawHTTP2.responseBlock() + RawHTTP2.literal("x-bomb", String(repeating: "a", count: 4000), indexed: true)
                 + [UInt8](repeating: 0x80 | 62, count: 4000)
             connection.send(RawHTTP2.frame(RawHTTP2.headers, flags: RawHTTP2.endHeaders, stream: stream, block))
@@ -110,7 +110,7 @@ enum Hostile {
 
     @Test func tinyFieldBombStopsAtTheHeaderListLimit() async throws {
         // 12,000 references to a one-byte entry: few bytes each, but 32 octets of overhead per field.
-        try await Self.expectFailure(.protocolViolation) { connection, stream in
+        try await Self.expectFailure(.limitExceeded) { connection, stream in
             let block = RawHTTP2.responseBlock() + RawHTTP2.literal("a", "", indexed: true)
                 + [UInt8](repeating: 0x80 | 62, count: 12_000)
             connection.send(RawHTTP2.frame(RawHTTP2.headers, flags: RawHTTP2.endHeaders, stream: stream, block))
@@ -119,7 +119,7 @@ enum Hostile {
 
     @Test func headerBlockOverTheLimitFailsTheConnection() async throws {
         // 100 KB of literal fields spread over HEADERS and CONTINUATION frames of 16 KB.
-        try await Self.expectFailure(.protocolViolation) { connection, stream in
+        try await Self.expectFailure(.limitExceeded) { connection, stream in
             var block = RawHTTP2.responseBlock()
             for index in 0..<100 { block += RawHTTP2.literal("x-f\(index)", String(repeating: "v", count: 1000)) }
             var offset = 0
