@@ -220,7 +220,9 @@ public final class StreamConnection: @unchecked Sendable {
         guard readingPaused else { return }
         readingPaused = false
         updateInterest()
-        if readBuffer.readableBytes > 0 {
+        // A handler may resume from inside a delivery (a consumer catching up as bytes are handed over); the
+        // buffer is then lent to it and must not be touched here: check it once the loop gets back.
+        if deliveringRead || readBuffer.readableBytes > 0 {
             loop.executeLocal { [weak self] in self?.deliverBuffered() }
         }
     }

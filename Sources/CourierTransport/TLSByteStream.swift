@@ -27,6 +27,8 @@ public final class TLSByteStream: ByteStream, @unchecked Sendable {
     private var state: State = .open
     private var handler: (any ByteStreamHandler)?
     private var plaintextIn = ByteBuffer(capacity: 0)
+    /// Set while `plaintextIn` is lent to the handler.
+    private var delivering = false
     private var ciphertextOut = ByteBuffer(capacity: 0)
     private var outQueue: [ByteBuffer] = []
     private var coalesced = ByteBuffer(capacity: 0)
@@ -171,7 +173,8 @@ public final class TLSByteStream: ByteStream, @unchecked Sendable {
         guard readingPaused else { return }
         readingPaused = false
         connection.resumeReading()
-        if plaintextIn.readableBytes > 0 || inputEnded != nil {
+        // Resumed from inside a delivery, the buffer is lent to the handler: check it once the loop gets back.
+        if delivering || plaintextIn.readableBytes > 0 || inputEnded != nil {
             loop.executeLocal { [weak self] in self?.deliver() }
         }
     }
@@ -222,7 +225,9 @@ public final class TLSByteStream: ByteStream, @unchecked Sendable {
     private func deliver() {
         guard case .open = state, !readingPaused, let handler else { return }
         if plaintextIn.readableBytes > 0 {
+            delivering = true
             handler.streamDidRead(&plaintextIn)
+            delivering = false
             if plaintextIn.readableBytes == 0 { plaintextIn.clear() } else { plaintextIn.discardReadBytes() }
         }
         guard case .open = state, !readingPaused, let end = inputEnded else { return }

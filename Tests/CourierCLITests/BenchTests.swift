@@ -75,7 +75,10 @@ import Testing
     }
 
     @Test func unreachableServerFailsWithItsCategory() async throws {
-        let port = try freePort()
+        // Bound but not listening for the whole test: refused, and no test alongside can take it.
+        let closedPort = try ClosedPort()
+        defer { withExtendedLifetime(closedPort) {} }
+        let port = closedPort.port
         let result = try await CLI.run(["bench", "-n", "10", "--json", "http://127.0.0.1:\(port)/"])
         #expect(result.status == 4)
         #expect(result.output.isEmpty)

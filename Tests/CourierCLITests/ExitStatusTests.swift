@@ -16,7 +16,10 @@ import Glibc
     }
 
     @Test func refusedConnection() async throws {
-        let port = try freePort()
+        // Bound but not listening for the whole test: refused, and no test alongside can take it.
+        let closedPort = try ClosedPort()
+        defer { withExtendedLifetime(closedPort) {} }
+        let port = closedPort.port
         let (status, code, summary) = try await failure(["http://127.0.0.1:\(port)/"])
         #expect(status == 4)
         #expect(code == "connectFailed")

@@ -33,7 +33,10 @@ import Testing
     }
 
     @Test func summaryIsTheLastLineOfStandardErrorAfterTheErrorMessage() async throws {
-        let port = try freePort()
+        // Bound but not listening for the whole test: refused, and no test alongside can take it.
+        let closedPort = try ClosedPort()
+        defer { withExtendedLifetime(closedPort) {} }
+        let port = closedPort.port
         let result = try await CLI.run(["--summary", "http://127.0.0.1:\(port)/"])
         let lines = result.errors.split(separator: "\n")
         #expect(lines.count == 2)

@@ -187,7 +187,10 @@ import Synchronization
         let bodyError = try #require(midBody as? HTTPClientError)
         #expect(bodyError.code == .connectionClosed || bodyError.code == .protocolViolation)
         // Nobody listens: the send itself fails with a connect error.
-        let port = try freePort()
+        // Bound but not listening for the whole test: refused, and no test alongside can take it.
+        let closedPort = try ClosedPort()
+        defer { withExtendedLifetime(closedPort) {} }
+        let port = closedPort.port
         let closed = ItemsAPIClient(serverURL: URL(string: "http://127.0.0.1:\(port)")!,
                                     transport: CourierClientTransport(client: client))
         let connectError: (any Error)? = try await withTimeout {

@@ -38,9 +38,9 @@ import CourierTestSupport
     @Test func allAddressesFailingReportsTheFirstError() async throws {
         let loop = try EventLoop(name: "test-he-fail")
         defer { loop.syncShutdown() }
-        let closed = try startEchoServer(on: loop)
-        let address = closed.localAddress
-        closed.close()
+        // Held bound (not listening) for the whole test, so no test running alongside can take the port.
+        let closed = try ClosedPort()
+        let address = try SocketAddress(ipAddress: "127.0.0.1", port: closed.port)
         let resolver = StaticResolver(["both.test": [try SocketAddress(ipAddress: "::1", port: 0), address]])
         let error = await #expect(throws: ReactorError.self) {
             try await withTimeout {
@@ -49,6 +49,7 @@ import CourierTestSupport
             }
         }
         #expect(error?.isConnectionRefused == true)
+        withExtendedLifetime(closed) {}
     }
 
     @Test func systemResolverFindsLocalhostAndCaches() async throws {

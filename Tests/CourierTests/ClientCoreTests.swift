@@ -221,8 +221,9 @@ import Foundation
         }
         #expect(server.recorder.connectionsAccepted == 3)
         // A closed port is a typed connect error.
+        let closed = try ClosedPort()
         let error = await #expect(throws: HTTPClientError.self) {
-            try await withTimeout { try await client.prewarm("http://127.0.0.1:\(try freePort())/") }
+            try await withTimeout { try await client.prewarm("http://127.0.0.1:\(closed.port)/") }
         }
         #expect(error?.code == .connectFailed, "\(String(describing: error))")
         await client.shutdown()

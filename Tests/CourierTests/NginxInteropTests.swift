@@ -109,7 +109,10 @@ import Synchronization
     }
 
     @Test func refusedConnectionIsAConnectError() async throws {
-        let port = try freePort()
+        // Bound but not listening for the whole test: refused, and no test alongside can take it.
+        let closedPort = try ClosedPort()
+        defer { withExtendedLifetime(closedPort) {} }
+        let port = closedPort.port
         let client = HTTPClient()
         let error = await #expect(throws: HTTPClientError.self) {
             try await withTimeout { _ = try await client.get("http://127.0.0.1:\(port)/") }

@@ -138,7 +138,10 @@ import Foundation
             await client.shutdown()
         }
         // Nobody listening: a connect error that names the proxy.
-        let port = try freePort()
+        // Bound but not listening for the whole test: refused, and no test alongside can take it.
+        let closedPort = try ClosedPort()
+        defer { withExtendedLifetime(closedPort) {} }
+        let port = closedPort.port
         var configuration = HTTPClient.Configuration()
         configuration.proxy = .proxy(HTTPClient.Proxy(host: "127.0.0.1", port: port))
         let client = HTTPClient(configuration: configuration)

@@ -67,7 +67,10 @@ import Tracing
         let server = try await TestServer.start()
         let tracer = W3CTestTracer()
         let client = Self.client(tracer)
-        let port = try freePort()
+        // Bound but not listening for the whole test: refused, and no test alongside can take it.
+        let closedPort = try ClosedPort()
+        defer { withExtendedLifetime(closedPort) {} }
+        let port = closedPort.port
         try await withTimeout {
             _ = try await client.get(server.url("/status/503")).body.collect(upTo: 1000)
             _ = try? await client.get("http://127.0.0.1:\(port)/nobody")
