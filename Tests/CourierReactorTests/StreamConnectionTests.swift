@@ -223,6 +223,42 @@ import Glibc
         }
     }
 
+    /// A handler may pause and resume reading from inside `connectionDidRead` (a consumer catching up as
+    /// bytes are handed over): the buffer it is lent must not be touched meanwhile, and bytes left in it are
+    /// delivered afterwards.
+    @Test func resumingFromInsideADeliveryIsSafe() async throws {
+        let loop = try EventLoop(name: "test-reentrant")
+        defer { loop.syncShutdown() }
+        let server = try startEchoServer(on: loop)
+        defer { server.close() }
+        let client = try await withTimeout { try await StreamConnection.connect(to: server.localAddress, on: loop) }
+        let received = try await withTimeout { () -> Int in
+            await withCheckedContinuation { continuation in
+                loop.execute {
+                    final class Reentrant: StreamConnectionHandler {
+                        var count = 0
+                        let done: (Int) -> Void
+                        init(done: @escaping (Int) -> Void) { self.done = done }
+                        func connectionDidRead(_ connection: StreamConnection, _ buffer: inout ByteBuffer) {
+                            // Take one byte at a time, pausing and resuming inside the delivery.
+                            buffer.moveReaderIndex(forwardBy: 1)
+                            count += 1
+                            connection.pauseReading()
+                            connection.resumeReading()
+                            if count == 1000 { done(count) }
+                        }
+                        func connectionDidClose(_ connection: StreamConnection, error: ReactorError?) {}
+                    }
+                    client.start(handler: Reentrant { continuation.resume(returning: $0) })
+                    client.write(ByteBuffer(repeating: 0x61, count: 1000))
+                    client.flush()
+                }
+            }
+        }
+        #expect(received == 1000)
+        try await loop.submit { client.close() }
+    }
+
     @Test func writesAfterCloseAreIgnoredAndCloseReportsOnce() async throws {
         let loop = try EventLoop(name: "test-close")
         defer { loop.syncShutdown() }
