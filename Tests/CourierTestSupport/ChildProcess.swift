@@ -71,12 +71,14 @@ public final class ChildProcess: @unchecked Sendable {
         return (exitStatus >> 8) & 0xff
     }
 
-    /// Sends SIGTERM and returns at once; a reaper thread collects the child, with SIGKILL if it has not
-    /// exited within a second. Tests call this from async code: waiting here would hold one of the few
-    /// cooperative threads while other tests need them.
+    /// Kills the child (and what it runs) and returns at once; a reaper thread collects it. Tests call this
+    /// from async code: waiting here would hold one of the few cooperative threads other tests need.
     public func stop() {
         guard isRunning else { return }
-        kill(pid, SIGTERM)
+        // `timeout` leads its own process group: SIGKILL to the group ends the program it runs too, at once
+        // (nginx without a master process does not exit on SIGTERM here, and a test server owes no grace).
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
         reaped = true
         ChildReaper.shared.reap(pid)
     }
@@ -107,6 +109,7 @@ final class ChildReaper: Sendable {
                     var status: Int32 = 0
                     if waitpid(entry.pid, &status, WNOHANG) != 0 { return true }
                     if now > entry.deadline {
+                        kill(-entry.pid, SIGKILL)
                         kill(entry.pid, SIGKILL)
                         waitpid(entry.pid, &status, 0)
                         return true
