@@ -18,6 +18,8 @@ public final class ConnectionBudget: Sendable {
     /// The most connections open at once (nil: no limit).
     public let limit: Int?
     private let state = Mutex(State())
+    /// Attempts waiting for a slot, readable without the lock: the common case (nobody waits) costs a load.
+    private let waiters = Atomic<Int>(0)
 
     /// A budget of `limit` connections (nil: unlimited, nothing is counted).
     public init(limit: Int?) {
@@ -34,6 +36,7 @@ public final class ConnectionBudget: Sendable {
                 return nil
             }
             state.waiting.append((owner, granted))
+            waiters.add(1, ordering: .relaxed)
             return state.evictors.filter { $0.key != owner }.map(\.value)
         }
         guard let evictors else { return true }
@@ -51,6 +54,7 @@ public final class ConnectionBudget: Sendable {
                 return nil
             }
             let index = state.waiting.firstIndex { $0.owner != owner } ?? state.waiting.startIndex
+            waiters.subtract(1, ordering: .relaxed)
             return state.waiting.remove(at: index).granted
         }
         next?()
@@ -60,12 +64,19 @@ public final class ConnectionBudget: Sendable {
     /// connections turning idle should then close; attempts whose requests were served elsewhere do not
     /// count). Call without holding a pool's lock: it asks the waiting pools.
     func othersNeed(besides owner: UInt64) -> Bool {
-        guard limit != nil else { return false }
+        guard anyoneWaits else { return false }
         let asks = state.withLock { state -> [@Sendable () -> Bool] in
-            Set(state.waiting.map(\.owner)).subtracting([owner]).compactMap { state.needs[$0] }
+            var owners: [UInt64] = []
+            for entry in state.waiting where entry.owner != owner && !owners.contains(entry.owner) {
+                owners.append(entry.owner)
+            }
+            return owners.compactMap { state.needs[$0] }
         }
         return asks.contains { $0() }
     }
+
+    /// Whether any attempt waits for a slot (a lock-free check for the hot path of a connection turning idle).
+    var anyoneWaits: Bool { limit != nil && waiters.load(ordering: .relaxed) > 0 }
 
     /// Connections open or opening, counted against the limit.
     public var openConnections: Int { state.withLock { $0.open } }

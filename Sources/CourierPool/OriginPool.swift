@@ -298,7 +298,8 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         for (id, loop) in work.creates { open(id, on: loop) }
         for (waiter, result) in work.resumes { waiter.resume(returning: result) }
         for waiter in work.shutdownResumes { waiter.resume() }
-        if work.becameIdle, let budget, let owner = state.withLock({ $0.evictorToken }), budget.othersNeed(besides: owner) {
+        if work.becameIdle, let budget, budget.anyoneWaits, let owner = state.withLock({ $0.evictorToken }),
+           budget.othersNeed(besides: owner) {
             // Another origin waits for a connection slot: an idle connection here gives up its own.
             _ = evictIdleConnection()
         }
