@@ -1,4 +1,4 @@
-import Synchronization
+import CourierCore
 
 /// The result of one item run by `Concurrently`: where it was in the input, and what it produced or threw.
 public struct ConcurrentResult<Output: Sendable>: Sendable {
@@ -146,7 +146,7 @@ final class ConcurrencySink<Element: Sendable, Output: Sendable>: Sendable {
         var cancelled = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Items running or finished but not yet handed out.
     var occupied: Int { state.withLock { $0.running.count + $0.completed.count } }

@@ -1,4 +1,4 @@
-import Synchronization
+import CourierCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,7 +40,7 @@ public final class CookieJar: Sendable {
         var sequence: UInt64 = 0
     }
 
-    let storage = Mutex(Storage())
+    let storage = Locked(Storage())
     /// The limits this jar enforces.
     public let limits: Limits
     private let clock: @Sendable () -> Int64

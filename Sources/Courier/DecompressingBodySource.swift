@@ -1,5 +1,4 @@
 import CourierCore
-import Synchronization
 
 /// A response body decoded on the fly: pulls compressed chunks from the body beneath, inflates them, and
 /// hands out decoded chunks of at most `outputChunkSize` bytes, so memory stays bounded whatever the
@@ -7,7 +6,9 @@ import Synchronization
 /// one `DecompressionBudget`, so the limits apply to the whole: decoded bytes out of the top against
 /// received bytes into the bottom.
 final class DecompressingBodySource: ResponseBodySource {
-    private struct State {
+    /// Sendable proof: the inflater (a zlib stream, not Sendable) is created in the initializer and from then
+    /// on touched only inside `state.withLock`, one thread at a time.
+    private struct State: @unchecked Sendable {
         var inflater: StreamingInflater
         var pending = ByteBuffer(capacity: 0)
         var inputEnded = false
@@ -15,7 +16,7 @@ final class DecompressingBodySource: ResponseBodySource {
     }
 
     private let inner: any ResponseBodySource
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let budget: DecompressionBudget
     private let isBottom: Bool
     private let isTop: Bool
@@ -24,9 +25,7 @@ final class DecompressingBodySource: ResponseBodySource {
     init(inner: any ResponseBodySource, format: StreamingInflater.Format, budget: DecompressionBudget,
          isBottom: Bool, isTop: Bool, outputChunkSize: Int = 64 * 1024) {
         self.inner = inner
-        // The inflater is created here and from now on touched only under `state`'s lock.
-        nonisolated(unsafe) let inflater = StreamingInflater(format: format)
-        state = Mutex(State(inflater: inflater))
+        state = Locked(State(inflater: StreamingInflater(format: format)))
         self.budget = budget
         self.isBottom = isBottom
         self.isTop = isTop
@@ -98,7 +97,7 @@ final class DecompressingBodySource: ResponseBodySource {
 
 /// The bomb limits of one decoded body: bytes received from the network against bytes decoded.
 final class DecompressionBudget: Sendable {
-    private let counts = Mutex<(received: Int, produced: Int)>((0, 0))
+    private let counts = Locked<(received: Int, produced: Int)>((0, 0))
     let maximumSize: Int?
     let maximumRatio: Int?
     let ratioThreshold: Int

@@ -2,7 +2,6 @@ import Metrics
 import CourierCore
 import CourierTransport
 import CourierPool
-import Synchronization
 
 /// Reports a client's metrics to swift-metrics. Metric objects are made once (per origin for the pool
 /// gauges), so recording costs the backend's own work only.
@@ -15,7 +14,7 @@ final class MetricsRecorder: Sendable {
     private let bytesOut: Counter
     private let connectDuration: Timer
     private let tlsDuration: Timer
-    private let gauges = Mutex<[Origin: OriginGauges]>([:])
+    private let gauges = Locked<[Origin: OriginGauges]>([:])
 
     struct OriginGauges: Sendable {
         let open: Gauge

@@ -1,5 +1,4 @@
 import CourierCore
-import Synchronization
 
 /// An in-memory server for unit tests without sockets, in the spirit of httpx's `MockTransport`: routes
 /// answer requests by method and path, every request is recorded (head and body), and the number of
@@ -54,7 +53,7 @@ public final class MockTransport: Sendable {
         var maximumInFlight = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// The largest request body recorded; larger ones fail the request with `limitExceeded`.
     public let maximumBodySize: Int
     /// Whether requests are kept in `requests` (turn off for load tests with many requests).

@@ -1,7 +1,6 @@
 import CourierCore
 import CourierTransport
 import Logging
-import Synchronization
 
 /// Follows one request for the event listener, debug logging and metrics: made only when one of them is on,
 /// shared by the request's hops (copies of the request carry it), fed by the features, the network executor
@@ -12,7 +11,7 @@ final class RequestObservation: Sendable {
     private let listener: (any HTTPClientEventListener)?
     private let logger: Logger?
     private let recorder: MetricsRecorder?
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     private struct State {
         var transactions: [HTTPClientTransactionMetrics] = []
@@ -31,7 +30,7 @@ final class RequestObservation: Sendable {
         self.listener = listener
         self.logger = logger
         self.recorder = recorder
-        self.state = Mutex(State())
+        self.state = Locked(State())
     }
 
     private func now() -> Duration { SystemClock.now() - start }
@@ -204,7 +203,7 @@ final class ObservedBodySource: ResponseBodySource {
     private let inner: any ResponseBodySource
     private let observation: RequestObservation
     private let index: Int
-    private let progress = Mutex<(bytes: Int, ended: Bool)>((0, false))
+    private let progress = Locked<(bytes: Int, ended: Bool)>((0, false))
 
     init(inner: any ResponseBodySource, observation: RequestObservation, index: Int) {
         self.inner = inner

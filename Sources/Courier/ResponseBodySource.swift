@@ -56,9 +56,9 @@ extension BodyStreamHandle: ResponseBodySource {
 
 /// A body held in memory, handed out once.
 final class BufferBodySource: ResponseBodySource {
-    private let buffer: Mutex<ByteBuffer?>
+    private let buffer: Locked<ByteBuffer?>
 
-    init(_ buffer: ByteBuffer?) { self.buffer = Mutex(buffer) }
+    init(_ buffer: ByteBuffer?) { self.buffer = Locked(buffer) }
 
     func next() async throws -> ByteBuffer? {
         buffer.withLock { buffer in

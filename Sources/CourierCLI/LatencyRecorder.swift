@@ -1,5 +1,5 @@
+import CourierCore
 import Histogram
-import Synchronization
 
 /// The latency histogram the bench workers of one event loop share, sized up front (1 µs to 100 s, 3
 /// significant digits, about 70 KB).
@@ -8,13 +8,13 @@ import Synchronization
 /// connections on a loaded machine (each growth copies the counts element by element) and 64 KB per
 /// worker; the workers of a loop run on its one thread, so the lock is never contended.
 final class LatencyRecorder: Sendable {
-    private let histogram: Mutex<Histogram<UInt32>>
+    private let histogram: Locked<Histogram<UInt32>>
 
     init() {
         var histogram = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 100_000_000,
                                           numberOfSignificantValueDigits: .three)
         histogram.autoResize = true
-        self.histogram = Mutex(histogram)
+        self.histogram = Locked(histogram)
     }
 
     /// Records one latency.

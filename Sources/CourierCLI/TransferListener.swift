@@ -1,12 +1,12 @@
+import CourierCore
 import Courier
-import Synchronization
 
 /// Hears the client's events for one transfer: `-v` shows each connection and every hop's request head as
 /// the client sends it (with the fields the client adds: cookies, `Accept-Encoding`), and `--summary` takes
 /// the per-phase timings from the request's metrics.
 final class TransferListener: HTTPClientEventListener {
     private let verbose: Bool
-    private let state = Mutex<(hop: HTTPRequest?, metrics: HTTPClientRequestMetrics?)>((nil, nil))
+    private let state = Locked<(hop: HTTPRequest?, metrics: HTTPClientRequestMetrics?)>((nil, nil))
 
     init(verbose: Bool) { self.verbose = verbose }
 

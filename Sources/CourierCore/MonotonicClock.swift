@@ -1,9 +1,9 @@
 #if canImport(Glibc)
+import CourierCore
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// A source of monotonic time. Production code uses `SystemClock`; tests use `ManualClock` so that
 /// timeouts, backoff, breakers and limiters run without real sleeps.
@@ -32,11 +32,11 @@ public struct SystemClock: MonotonicClock {
 
 /// A clock that moves only when told to, for deterministic tests of time-driven code.
 public final class ManualClock: MonotonicClock {
-    private let current: Mutex<Timestamp>
+    private let current: Locked<Timestamp>
 
     /// Creates a clock standing at `start`.
     public init(start: Timestamp = Timestamp(nanoseconds: 1_000_000_000)) {
-        current = Mutex(start)
+        current = Locked(start)
     }
 
     /// The time the clock stands at.

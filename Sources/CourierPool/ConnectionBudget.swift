@@ -1,3 +1,4 @@
+import CourierCore
 import Synchronization
 
 /// The client-wide limit on open connections, shared by every origin's pool.
@@ -17,7 +18,7 @@ public final class ConnectionBudget: Sendable {
 
     /// The most connections open at once (nil: no limit).
     public let limit: Int?
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Attempts waiting for a slot, readable without the lock: the common case (nobody waits) costs a load.
     private let waiters = Atomic<Int>(0)
 

@@ -5,7 +5,7 @@ import Synchronization
 
 /// A client's pools, one per origin, created on first use.
 public final class ConnectionPools: Sendable {
-    private let pools = Mutex<[Origin: OriginPool]>([:])
+    private let pools = Locked<[Origin: OriginPool]>([:])
     private let configuration: ConnectionPoolConfiguration
     private let factory: ClientConnectionFactory
     private let group: EventLoopGroup

@@ -1,7 +1,6 @@
 import CourierCore
 import CourierReactor
 import CourierTransport
-import Synchronization
 
 /// The connections to one origin: applies `ConnectionPoolStateMachine`'s actions (open, hand out, time out,
 /// close connections) and hands connections to waiting requests.
@@ -46,7 +45,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
     private let factory: ClientConnectionFactory
     private let group: EventLoopGroup
     private let clock: any MonotonicClock
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let statisticsObserver: StatisticsObserver?
     private let budget: ConnectionBudget?
 
@@ -60,7 +59,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         self.group = group
         self.clock = clock
         self.statisticsObserver = statisticsObserver
-        state = Mutex(State(machine: ConnectionPoolStateMachine(configuration: configuration)))
+        state = Locked(State(machine: ConnectionPoolStateMachine(configuration: configuration)))
         self.budget = budget?.limit == nil ? nil : budget
         if let budget = self.budget {
             let pool = WeakPool(self)
@@ -225,8 +224,14 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         for request in action.requests {
             switch request {
             case .execute(let requestID, let connectionID):
-                guard let waiter = state.waiters.removeValue(forKey: requestID),
-                      let connection = state.connections[connectionID] else { continue }
+                guard let waiter = state.waiters.removeValue(forKey: requestID) else { continue }
+                guard let connection = state.connections[connectionID] else {
+                    // The machine and the table disagree (a bug): fail the request rather than strand it.
+                    assertionFailure("the pool handed out connection \(connectionID), which it does not hold")
+                    let lost = TransportError(.connectionClosed, "the pool lost the connection it chose", requestNotProcessed: true)
+                    work.resumes.append((waiter, .failure(.connectFailed(lost))))
+                    continue
+                }
                 work.resumes.append((waiter, .success(connection)))
             case .fail(let requestID, let error):
                 if let waiter = state.waiters.removeValue(forKey: requestID) { work.resumes.append((waiter, .failure(error))) }

@@ -1,5 +1,5 @@
+import CourierCore
 import CCourierSystem
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +14,7 @@ final class BlockingThreadPool: Sendable {
     }
 
     private let threadCount: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Counts queued items; threads wait on it. `sem_t` lives on the heap so its address never moves,
     /// and POSIX semaphores are made to be used from many threads at once.
     nonisolated(unsafe) private let semaphore: UnsafeMutablePointer<sem_t>

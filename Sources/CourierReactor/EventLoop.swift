@@ -33,7 +33,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     // MARK: thread-safe
-    private let remoteQueue = Mutex<[Work]>([])
+    private let remoteQueue = Locked<[Work]>([])
     private let wakeupPending = Atomic<Bool>(false)
     private let stopRequested = Atomic<Bool>(false)
     private let exited = Atomic<Bool>(false)

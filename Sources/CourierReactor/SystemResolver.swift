@@ -19,7 +19,7 @@ public final class SystemResolver: Resolver {
     }
 
     private let pool: BlockingThreadPool
-    private let cache = Mutex<[String: Entry]>([:])
+    private let cache = Locked<[String: Entry]>([:])
     private let ttl: Duration
     private let negativeTTL: Duration
     private let clock: any MonotonicClock

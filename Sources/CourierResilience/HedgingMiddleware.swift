@@ -1,6 +1,5 @@
 import Courier
 import CourierCore
-import Synchronization
 
 /// When and how much to hedge.
 public struct HedgingPolicy: Sendable {
@@ -186,8 +185,8 @@ public struct HedgingMiddleware: HTTPClientMiddleware {
 
 /// Response times for percentile hedging delays, behind a lock.
 final class LatencyTracker: Sendable {
-    private let histogram: Mutex<LatencyHistogram>
-    init(now: Timestamp) { histogram = Mutex(LatencyHistogram(window: .seconds(30), now: now)) }
+    private let histogram: Locked<LatencyHistogram>
+    init(now: Timestamp) { histogram = Locked(LatencyHistogram(window: .seconds(30), now: now)) }
     func record(_ latency: Duration, at now: Timestamp) {
         histogram.withLock { $0.record(latency, at: now) }
     }

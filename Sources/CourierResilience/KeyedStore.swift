@@ -9,12 +9,12 @@ protocol IdleAware: Sendable {
 
 /// One key's state, with its own lock so that keys do not contend with each other.
 final class KeyedCell<State: IdleAware>: Sendable {
-    let state: Mutex<State>
+    let state: Locked<State>
     /// When the key was last used (nanoseconds on the store's clock), for eviction.
     let lastUsed: Atomic<UInt64>
 
     init(_ state: State, now: Timestamp) {
-        self.state = Mutex(state)
+        self.state = Locked(state)
         lastUsed = Atomic(now.nanoseconds)
     }
 
@@ -34,14 +34,14 @@ final class KeyedStore<State: IdleAware>: Sendable {
         var recentCell: KeyedCell<State>?
     }
 
-    private let table: Mutex<Table>
+    private let table: Locked<Table>
     private let make: @Sendable (Timestamp) -> State
     let capacity: Int
 
     /// A store creating each key's state with `make(now)` on first use.
     init(capacity: Int = 4096, make: @escaping @Sendable (Timestamp) -> State) {
         precondition(capacity > 0, "a store needs room for at least one key")
-        table = Mutex(Table())
+        table = Locked(Table())
         self.make = make
         self.capacity = capacity
     }

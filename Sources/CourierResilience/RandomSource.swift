@@ -1,4 +1,4 @@
-import Synchronization
+import CourierCore
 
 /// Where jitter comes from. The default draws from the system's generator; `seeded(_:)` gives a
 /// reproducible sequence so tests (and simulations) of backoff and hedging are deterministic.
@@ -40,8 +40,8 @@ public struct RandomSource: Sendable {
 
 /// SplitMix64 behind a lock (Steele, Lea and Flood, 2014): tiny, fast, good enough for jitter.
 private final class SeededState: Sendable {
-    private let state: Mutex<UInt64>
-    init(_ seed: UInt64) { state = Mutex(seed) }
+    private let state: Locked<UInt64>
+    init(_ seed: UInt64) { state = Locked(seed) }
     func next() -> UInt64 {
         state.withLock { state in
             state &+= 0x9E37_79B9_7F4A_7C15

@@ -1,7 +1,6 @@
 import Courier
 import CourierCore
 import CoreMetrics
-import Synchronization
 
 /// Where resilience decisions are reported: swift-metrics counters (always; free when no metrics backend is
 /// bootstrapped) and an optional observer closure that receives every `ResilienceEvent`.
@@ -36,7 +35,7 @@ public final class ResilienceTelemetry: Sendable {
     private let hedgeWins: Counter
     private let attemptTimeouts: Counter
     private let totalTimeouts: Counter
-    private let labelled: Mutex<[String: Counter]>
+    private let labelled: Locked<[String: Counter]>
 
     /// Telemetry labelled `prefix_…` with `dimensions` on every metric, created by `factory` (nil: the
     /// bootstrapped `MetricsSystem.factory`), and `observer` called synchronously with each event (keep it
@@ -66,7 +65,7 @@ public final class ResilienceTelemetry: Sendable {
         hedgeWins = counter("hedge_wins_total")
         attemptTimeouts = Counter(label: "\(prefix)_timeouts_total", dimensions: dimensions + [("scope", "attempt")], factory: factory)
         totalTimeouts = Counter(label: "\(prefix)_timeouts_total", dimensions: dimensions + [("scope", "total")], factory: factory)
-        labelled = Mutex([:])
+        labelled = Locked([:])
     }
 
     /// The telemetry middleware uses unless given another: metrics through the bootstrapped backend, no

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
+import CourierCore
 import Glibc
 #endif
-import Synchronization
 import COpenSSL
 
 /// The system's trust roots as one OpenSSL certificate store, loaded once per process and shared by every
@@ -23,7 +23,7 @@ enum SystemTrustStore {
         deinit { X509_STORE_free(pointer) }
     }
 
-    private static let current = Mutex<Store?>(nil)
+    private static let current = Locked<Store?>(nil)
 
     /// Makes `context` use the shared store (reference-counted by OpenSSL), loading it on first use.
     static func install(on context: OpaquePointer) throws(TLSError) {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
+import CourierCore
 import Glibc
 #endif
-import Synchronization
 import COpenSSL
 
 /// Sessions kept for resumption, per origin: TLS 1.3 tickets and TLS 1.2 sessions (ids or tickets).
@@ -34,7 +34,7 @@ public final class TLSSessionCache: Sendable {
         var clock: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// The most origins remembered; the least recently used origin is forgotten first.
     public let capacity: Int
     /// Sessions kept per origin.

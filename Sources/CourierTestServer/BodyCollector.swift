@@ -1,9 +1,8 @@
 import CourierCore
-import Synchronization
 
 /// A body sink that gathers chunks into one buffer, up to a limit.
 final class BodyCollector: BodySink {
-    private let buffer = Mutex(ByteBuffer(capacity: 0))
+    private let buffer = Locked(ByteBuffer(capacity: 0))
     private let limit: Int
 
     init(limit: Int) { self.limit = limit }

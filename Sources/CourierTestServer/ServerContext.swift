@@ -25,7 +25,7 @@ final class ServerContext: Sendable {
         var shuttingDown = false
         var emptyWaiters: [CheckedContinuation<Void, Never>] = []
     }
-    private let registry = Mutex(Registry())
+    private let registry = Locked(Registry())
 
     init(configuration: TestServer.Configuration, tlsContext: TLSServerContext?) {
         self.configuration = configuration

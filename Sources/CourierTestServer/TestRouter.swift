@@ -1,5 +1,5 @@
+import CourierCore
 import HTTPTypes
-import Synchronization
 
 /// A route handler: receives the request, returns the response (throwing answers 500).
 public typealias TestHandler = @Sendable (TestRequest) async throws -> TestResponse
@@ -41,7 +41,7 @@ final class TestRouter: Sendable {
         var injections: [Injection] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func add(_ route: Route, builtin: Bool = false) {
         state.withLock { state in

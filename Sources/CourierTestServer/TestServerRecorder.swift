@@ -1,6 +1,5 @@
 import CourierCore
 import HTTPTypes
-import Synchronization
 
 /// Everything the server saw, for tests to assert on: the requests received (with their bodies up to a
 /// limit), connections accepted and open, requests per path, and protocol or handler errors. Thread-safe;
@@ -27,7 +26,7 @@ public final class TestServerRecorder: Sendable {
         var nextWaiterID: UInt64 = 1
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// The most recent requests kept (older ones are dropped from `requests`; counters keep counting).
     public let capacity: Int
     /// Body bytes kept per recorded request.

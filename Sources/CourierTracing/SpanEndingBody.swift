@@ -1,13 +1,13 @@
+import CourierCore
 import Courier
-import Synchronization
 import Tracing
 
 /// Ends a span exactly once: when the body ends or fails, or, if the body is dropped unread, when the last
 /// reference goes away.
 final class SpanEnding<S: Span>: Sendable {
-    private let span: Mutex<S?>
+    private let span: Locked<S?>
 
-    init(_ span: S) { self.span = Mutex(span) }
+    init(_ span: S) { self.span = Locked(span) }
 
     func end(failure: HTTPClientError? = nil) {
         guard let span = span.withLock({ span in defer { span = nil }; return span }) else { return }

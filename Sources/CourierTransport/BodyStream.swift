@@ -1,5 +1,4 @@
 import CourierCore
-import Synchronization
 import HTTPTypes
 
 /// The bytes of one message body flowing from a connection driver (the producer, on its event loop) to the
@@ -43,7 +42,7 @@ public final class BodyStream: Sendable {
         var onCancel: (@Sendable () -> Void)?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Above this many queued bytes the producer is asked to pause.
     public let highWatermark: Int
     /// A paused producer is resumed once the queue drains to this many bytes.

@@ -1,7 +1,6 @@
 import CourierCore
 import CourierReactor
 import CourierTLS
-import Synchronization
 
 /// How a connection was set up: when each phase ran (monotonic clock) and what was negotiated. Collected
 /// by `ClientConnectionFactory` only when `collectsTimings` is on (no clock reads otherwise), attached to the
@@ -53,10 +52,10 @@ public struct ConnectionSetupMetrics: Sendable, Hashable {
 
 /// Records setup phases as they happen, shared with the timing resolver wrapper.
 final class ConnectionSetupRecorder: Sendable {
-    let metrics: Mutex<ConnectionSetupMetrics>
+    let metrics: Locked<ConnectionSetupMetrics>
 
     init(origin: Origin) {
-        metrics = Mutex(ConnectionSetupMetrics(origin: origin, start: SystemClock.now()))
+        metrics = Locked(ConnectionSetupMetrics(origin: origin, start: SystemClock.now()))
     }
 
     func record(_ update: (inout ConnectionSetupMetrics, Timestamp) -> Void) {

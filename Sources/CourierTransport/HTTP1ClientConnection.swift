@@ -71,7 +71,7 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
     /// Exchanges completed on this connection (a reused connection has completed at least one).
     public private(set) var completedExchanges = 0
     /// Setup timings waiting for the first request that uses the connection (when collected).
-    private let setupMetrics = Mutex<ConnectionSetupMetrics?>(nil)
+    private let setupMetrics = Locked<ConnectionSetupMetrics?>(nil)
 
     public func attachSetupMetrics(_ metrics: ConnectionSetupMetrics) { setupMetrics.withLock { $0 = metrics } }
 

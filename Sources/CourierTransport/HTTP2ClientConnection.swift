@@ -37,7 +37,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
 
     public let connectionID: UInt64
     /// Setup timings waiting for the first request that uses the connection (when collected).
-    private let setupMetrics = Mutex<ConnectionSetupMetrics?>(nil)
+    private let setupMetrics = Locked<ConnectionSetupMetrics?>(nil)
 
     public func attachSetupMetrics(_ metrics: ConnectionSetupMetrics) { setupMetrics.withLock { $0 = metrics } }
 

@@ -1,5 +1,5 @@
+import CourierCore
 import Foundation
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,8 +20,8 @@ final class ScriptedPeer: Sendable {
     /// The port it listens on.
     let port: Int
     private let listener: Int32
-    private let state = Mutex(State())
-    private let finished = Mutex(false)
+    private let state = Locked(State())
+    private let finished = Locked(false)
 
     private struct State {
         var request: [UInt8] = []

@@ -1,7 +1,6 @@
 import Testing
 import CourierCore
 import CourierTestSupport
-import Synchronization
 @testable import CourierReactor
 
 actor LoopBoundCounter {
@@ -57,7 +56,7 @@ actor LoopBoundCounter {
     @Test func manyThreadsSubmittingConcurrentlyLoseNothing() async throws {
         let loop = try EventLoop(name: "test-concurrent")
         defer { loop.syncShutdown() }
-        final class Counter: Sendable { let value = Mutex(0) }
+        final class Counter: Sendable { let value = Locked(0) }
         let counter = Counter()
         try await withTimeout {
             await withTaskGroup(of: Void.self) { group in
@@ -76,7 +75,7 @@ actor LoopBoundCounter {
     @Test func timersFireInDeadlineOrderAndCancelledOnesDoNot() async throws {
         let loop = try EventLoop(name: "test-timers")
         defer { loop.syncShutdown() }
-        let fired = Mutex<[Int]>([])
+        let fired = Locked<[Int]>([])
         let start = SystemClock.now()
         let order = try await withTimeout { () -> [Int] in
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -100,7 +99,7 @@ actor LoopBoundCounter {
     @Test func timerCancelledFromAnotherThread() async throws {
         let loop = try EventLoop(name: "test-cancel")
         defer { loop.syncShutdown() }
-        let fired = Mutex(false)
+        let fired = Locked(false)
         let task = loop.schedule(after: .milliseconds(30)) { fired.withLock { $0 = true } }
         task.cancel()
         try await withTimeout {

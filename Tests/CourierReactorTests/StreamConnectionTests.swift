@@ -1,7 +1,6 @@
 import Testing
 import CourierCore
 import CourierTestSupport
-import Synchronization
 @testable import CourierReactor
 #if canImport(Glibc)
 import Glibc
@@ -170,7 +169,7 @@ import Glibc
             defer { loop.syncShutdown() }
             let total = 100 * 1024 * 1024
             let chunk = ByteBuffer(repeating: 0x5a, count: 64 * 1024)
-            final class MaxTracker: Sendable { let value = Mutex(0) }
+            final class MaxTracker: Sendable { let value = Locked(0) }
             let maxQueued = MaxTracker()
             // The sender writes only while the connection is writable: memory stays at the watermark.
             final class BulkSender: StreamConnectionHandler {

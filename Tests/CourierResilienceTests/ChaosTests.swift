@@ -212,9 +212,9 @@ final class ChaosPlan: Sendable {
         var faults: [Fault: Int] = [:]
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
-    init(seed: UInt64) { state = Mutex(State(random: seed)) }
+    init(seed: UInt64) { state = Locked(State(random: seed)) }
 
     /// Decides the fate of an arrival of request `id`, counting it.
     func arrival(id: Int) -> Fault {

@@ -1,8 +1,8 @@
+import CourierCore
 import Testing
 import Courier
 import CourierResilience
 import CourierTestSupport
-import Synchronization
 
 /// The snippets of Docs/resilience.md, copied verbatim (plus a mock transport where they send requests), so
 /// that the document shows only real API. Keep them in step with the document.
@@ -120,7 +120,7 @@ import Synchronization
     }
 
     @Test func theFlakyAPIRecipeRetriesAndPostsWithAKey() async throws {
-        let seen = Mutex<[HTTPRequest]>([])
+        let seen = Locked<[HTTPRequest]>([])
         let client = try await withTimeout {
             try await flakyAPI(transport: .mock { request in
                 let count = seen.withLock { $0.append(request.head); return $0.count }

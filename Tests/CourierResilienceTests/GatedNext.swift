@@ -1,7 +1,6 @@
 import CourierResilience
 import Courier
 import CourierCore
-import Synchronization
 
 /// The bottom of a middleware chain whose attempts wait until the test answers them (or they are
 /// cancelled), to test concurrency: limiters, hedging.
@@ -20,7 +19,7 @@ final class GatedNext: Sendable {
         var preset: [Int: Result<Int, HTTPClientError>] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Attempts that arrived so far.
     var arrived: Int { state.withLock { $0.arrived } }
@@ -90,7 +89,7 @@ func chain(_ middleware: [any HTTPClientMiddleware], _ bottom: HTTPClientNext) -
 
 /// Collects the events an observer receives.
 final class EventLog: Sendable {
-    private let events = Mutex<[ResilienceEvent]>([])
+    private let events = Locked<[ResilienceEvent]>([])
     var all: [ResilienceEvent] { events.withLock { $0 } }
     var kinds: [ResilienceEvent.Kind] { all.map(\.kind) }
     func append(_ event: ResilienceEvent) { events.withLock { $0.append(event) } }

@@ -3,7 +3,6 @@ import Courier
 import CourierCore
 import CourierResilience
 import CourierTestSupport
-import Synchronization
 
 @Suite struct ResiliencePipelineTests {
     private func options(_ clock: VirtualClock, _ telemetry: ResilienceTelemetry = .standard) -> ResiliencePipeline.Options {
@@ -12,7 +11,7 @@ import Synchronization
 
     @Test func oneLineTurnsTheStandardPipelineOn() async throws {
         let clock = VirtualClock(autoAdvance: true)
-        let seen = Mutex<[HTTPClientRequest]>([])
+        let seen = Locked<[HTTPClientRequest]>([])
         var configuration = HTTPClient.Configuration()
         configuration.enableResilience(options(clock))
         configuration.transport = .mock { request in

@@ -1,6 +1,5 @@
 import Courier
 import CourierCore
-import Synchronization
 
 /// The bottom of a middleware chain in tests: answers each attempt with the next scripted step and records
 /// the requests it saw.
@@ -18,12 +17,12 @@ final class ScriptedNext: Sendable {
         var requests: [HTTPClientRequest] = []
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let fallback: Step
     let clock: VirtualClock?
 
     init(_ steps: [Step], then fallback: Step = .status(200), clock: VirtualClock? = nil) {
-        state = Mutex(State(steps: steps))
+        state = Locked(State(steps: steps))
         self.fallback = fallback
         self.clock = clock
     }

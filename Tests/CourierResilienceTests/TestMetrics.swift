@@ -1,9 +1,9 @@
+import CourierCore
 import CoreMetrics
-import Synchronization
 
 /// An in-memory swift-metrics backend: counter totals by label and dimensions.
 final class TestMetrics: MetricsFactory, Sendable {
-    private let values = Mutex<[String: Int64]>([:])
+    private let values = Locked<[String: Int64]>([:])
 
     /// The total of the counter `label` with `dimensions` (in any order), or 0.
     func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Int64 {

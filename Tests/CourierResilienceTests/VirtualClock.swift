@@ -1,6 +1,5 @@
 import CourierCore
 import CourierResilience
-import Synchronization
 
 /// A `ResilienceClock` on virtual time. In `autoAdvance` mode a sleep moves the clock to its deadline and
 /// returns at once (sequential code: retries, backoff); otherwise sleepers wait until the test calls
@@ -20,13 +19,13 @@ final class VirtualClock: ResilienceClock {
         var sleeps: [Duration] = []
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     let autoAdvance: Bool
 
     init(autoAdvance: Bool = false, start: Timestamp = Timestamp(nanoseconds: 1_000_000_000_000),
          unixTime: Double = 1_800_000_000) {
         self.autoAdvance = autoAdvance
-        state = Mutex(State(now: start, unixTime: unixTime))
+        state = Locked(State(now: start, unixTime: unixTime))
     }
 
     func now() -> Timestamp { state.withLock { $0.now } }

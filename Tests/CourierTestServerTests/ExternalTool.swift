@@ -1,3 +1,4 @@
+import CourierCore
 import Foundation
 import Synchronization
 
@@ -74,7 +75,7 @@ func runTool(_ path: String, _ arguments: [String], stdin: Data?, timeout: Durat
 
 /// A process's exit status, delivered once to whoever waits.
 private final class ProcessExit: Sendable {
-    private let state = Mutex<(status: Int32?, waiter: CheckedContinuation<Int32, Never>?)>((nil, nil))
+    private let state = Locked<(status: Int32?, waiter: CheckedContinuation<Int32, Never>?)>((nil, nil))
 
     func finish(_ status: Int32) {
         let waiter = state.withLock { state -> CheckedContinuation<Int32, Never>? in

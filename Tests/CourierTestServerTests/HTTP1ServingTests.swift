@@ -2,7 +2,6 @@ import CourierCore
 import CourierTestServer
 import CourierTestSupport
 import HTTPTypes
-import Synchronization
 import Testing
 
 @Suite("HTTP/1.1 serving")
@@ -132,7 +131,7 @@ struct HTTP1ServingTests {
     @Test("chunked request bodies reach the handler with their trailers")
     func chunkedRequestBody() async throws {
         try await withServer { server in
-            let seen = Mutex<(String, String?)>(("", nil))
+            let seen = Locked<(String, String?)>(("", nil))
             server.route(.post, "/chunks") { request in
                 let body = try await request.body.collectString()
                 seen.withLock { $0 = (body, request.body.trailers?[HTTPField.Name("x-checksum")!]) }

@@ -1,5 +1,5 @@
+import CourierCore
 import Foundation
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -89,7 +89,7 @@ public final class ChildProcess: @unchecked Sendable {
 /// Reaps stopped children on its own thread, escalating to SIGKILL after a grace period.
 final class ChildReaper: Sendable {
     static let shared = ChildReaper()
-    private let pending = Mutex<[(pid: pid_t, deadline: Double)]>([])
+    private let pending = Locked<[(pid: pid_t, deadline: Double)]>([])
 
     private init() {
         let thread = Thread { [self] in self.run() }

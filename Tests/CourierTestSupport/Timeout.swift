@@ -1,4 +1,4 @@
-import Synchronization
+import CourierCore
 
 /// Thrown by `withTimeout` when the operation did not finish in time.
 public struct TimeoutError: Error, CustomStringConvertible {
@@ -43,7 +43,7 @@ private final class Outcome<T: Sendable>: Sendable {
         var finished = false
         var cleanup: (@Sendable () -> Void)?
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func install(_ continuation: CheckedContinuation<T, any Error>) {
         let early = state.withLock { state -> Result<T, any Error>? in

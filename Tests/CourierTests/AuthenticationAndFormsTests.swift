@@ -1,8 +1,8 @@
+import CourierCore
 import Testing
 @testable import Courier
 import CourierTestSupport
 import Foundation
-import Synchronization
 
 /// Basic and Bearer helpers, form and multipart bodies.
 @Suite struct AuthenticationAndFormsTests {
@@ -46,7 +46,7 @@ import Synchronization
     }
 
     @Test func bearerTokensRefreshOnceOn401() async throws {
-        let issued = Mutex(0)
+        let issued = Locked(0)
         let mock = MockTransport { request in
             request.headerFields[.authorization] == "Bearer token-2" ? .text("welcome") : .status(.unauthorized)
         }

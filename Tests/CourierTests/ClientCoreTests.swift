@@ -1,8 +1,8 @@
+import CourierCore
 import Testing
 import Courier
 import CourierTestServer
 import CourierTestSupport
-import Synchronization
 import Foundation
 
 /// The public client against the in-process server: bodies both ways, connection reuse, stale connections,
@@ -180,7 +180,7 @@ import Foundation
     func requestTrailersFollowTheBody(http2: Bool) async throws {
         let server = try await TestServer.start()
         let client = Self.client { if http2 { $0.httpVersion = .http2PriorKnowledge } }
-        let sent = Mutex(0)
+        let sent = Locked(0)
         let chunks = (0..<8).map { _ in ByteBuffer(repeating: 0x62, count: 10_000) }
         let streamed = HTTPClientRequestBody.stream(StreamOf(chunks)).withTrailers {
             var fields = HTTPFields()

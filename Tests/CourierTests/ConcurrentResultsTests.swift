@@ -1,14 +1,14 @@
+import CourierCore
 import Testing
 import Courier
 import CourierTestSupport
-import Synchronization
 
 /// Bounded concurrency: the bound holds, errors stay per item unless asked, order, laziness, cancellation.
 @Suite struct ConcurrentResultsTests {
     /// Counts operations in flight; each waits until the batch is full (or every item has started), so the
     /// bound is reached deterministically when the helper allows it.
     final class Meter: Sendable {
-        let state = Mutex<(current: Int, maximum: Int, started: Int, cancelled: Int)>((0, 0, 0, 0))
+        let state = Locked<(current: Int, maximum: Int, started: Int, cancelled: Int)>((0, 0, 0, 0))
         let limit: Int
         let total: Int
         init(limit: Int, total: Int) { self.limit = limit; self.total = total }
@@ -84,7 +84,7 @@ import Synchronization
 
     @Test func inputOrderWithABoundedWindow() async throws {
         // Later items finish first; results still come out in input order, and no more than the window runs.
-        let running = Mutex((current: 0, maximum: 0))
+        let running = Locked((current: 0, maximum: 0))
         let order = try await withTimeout {
             var order: [Int] = []
             for try await item in Concurrently.inOrder(Array(0..<30), maximumConcurrency: 5, { index -> Int in
@@ -137,7 +137,7 @@ import Synchronization
     }
 
     @Test func progressIsReported() async throws {
-        let last = Mutex(ConcurrencyProgress())
+        let last = Locked(ConcurrencyProgress())
         _ = try await withTimeout {
             try await Concurrently.gather(Array(0..<12), maximumConcurrency: 3, progress: { progress in
                 last.withLock { if progress.completed >= $0.completed { $0 = progress } }
@@ -255,7 +255,7 @@ import Synchronization
 
 /// 0, 1, 2, … without end, counting how many were pulled.
 struct CountingSequence: Sequence, Sendable {
-    final class Counter: Sendable { let value = Mutex(0) }
+    final class Counter: Sendable { let value = Locked(0) }
     let counter = Counter()
     var pulled: Int { counter.value.withLock { $0 } }
 

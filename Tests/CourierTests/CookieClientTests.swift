@@ -1,12 +1,12 @@
+import CourierCore
 import Testing
 import Courier
 import CourierTestSupport
-import Synchronization
 import Foundation
 
 /// The cookie jar wired into the client: mock transport and nginx (with curl reading and writing the files).
 @Suite struct CookieClientTests {
-    final class Seen: Sendable { let cookies = Mutex<[String: String?]>([:]) }
+    final class Seen: Sendable { let cookies = Locked<[String: String?]>([:]) }
 
     @Test func cookiesFlowAcrossRequestsAndRedirectHopsWhenEnabled() async throws {
         let seen = Seen()

@@ -1,14 +1,14 @@
+import CourierCore
 import Testing
 import Courier
 import CourierTestSupport
-import Synchronization
 import Foundation
 
 /// The cookie jar's RFC 6265 rules, through its public API.
 @Suite struct CookieJarTests {
     /// A jar whose clock stands at 2024-01-01T00:00:00Z (1704067200) and moves when told.
     final class Clock: Sendable {
-        let seconds = Mutex<Int64>(1_704_067_200)
+        let seconds = Locked<Int64>(1_704_067_200)
         func advance(_ by: Int64) { seconds.withLock { $0 += by } }
     }
 

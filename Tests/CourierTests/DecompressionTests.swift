@@ -1,7 +1,7 @@
+import CourierCore
 import Testing
 import Courier
 import CourierTestSupport
-import Synchronization
 
 /// Transparent gzip/deflate decoding through the public client, with a mock transport serving encoded bodies.
 @Suite struct DecompressionTests {
@@ -22,7 +22,7 @@ import Synchronization
         return HTTPClient(configuration: configuration)
     }
 
-    final class SeenRequests: Sendable { let requests = Mutex<[HTTPRequest]>([]) }
+    final class SeenRequests: Sendable { let requests = Locked<[HTTPRequest]>([]) }
 
     static let text = String(repeating: "The quick brown fox jumps over the lazy dog. 0123456789\n", count: 5000)
 
@@ -148,7 +148,7 @@ import Synchronization
         let zeros = [UInt8](repeating: 0, count: 256 << 20)
         let bomb = TestCompression.compress(zeros, .gzip, level: 9)
         let client = Self.client(encoding: "gzip", body: bomb, sizes: [16 * 1024])
-        let decoded = Mutex(0)
+        let decoded = Locked(0)
         let error = await #expect(throws: HTTPClientError.self) {
             try await withTimeout(.seconds(60)) {
                 for try await chunk in try await client.get("http://example.test/bomb").body {

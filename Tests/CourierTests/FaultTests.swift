@@ -348,7 +348,8 @@ func postRacingAReset(_ client: HTTPClient, _ url: String) async throws -> Hosti
             }
         }
     } catch let timeout as TimeoutError {
-        withKnownIssue("a POST racing the reset of its idle connection did not end (open bug)", isIntermittent: true) {
+        let report = await HangReport.capture(client, label: "post-racing-reset")
+        withKnownIssue("a POST racing the reset of its idle connection did not end (open bug): \(report)", isIntermittent: true) {
             throw timeout
         }
         return nil

@@ -1,9 +1,9 @@
+import CourierCore
 import Testing
 import Courier
 import CourierReactor
 import CourierTestServer
 import CourierTestSupport
-import Synchronization
 
 /// The client's features against the in-process server, over HTTP/1.1 and HTTP/2.
 @Suite struct FeaturesTestServerTests {
@@ -130,7 +130,7 @@ import Synchronization
     @Test(arguments: Transport.allCases)
     func boundedConcurrencyAsTheServerSeesIt(_ transport: Transport) async throws {
         let (server, configuration) = try await Self.start(transport)
-        final class Counter: Sendable { let state = Mutex((current: 0, maximum: 0)) }
+        final class Counter: Sendable { let state = Locked((current: 0, maximum: 0)) }
         let counter = Counter()
         server.route(.get, "/work/:n") { request in
             counter.state.withLock { $0.current += 1; $0.maximum = max($0.maximum, $0.current) }

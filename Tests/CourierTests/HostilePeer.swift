@@ -1,5 +1,5 @@
+import CourierCore
 import Foundation
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +12,7 @@ final class HostilePeer: Sendable {
     /// The port it listens on.
     let port: Int
     private let listener: Int32
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     private struct State {
         var connections: [HostileConnection] = []
@@ -119,7 +119,7 @@ final class HostileConnection: @unchecked Sendable {
     private weak var peer: HostilePeer?
     private var buffer: [UInt8] = []
     private var sawClientClose = false
-    private let lifecycle = Mutex<(shut: Bool, released: Bool)>((false, false))
+    private let lifecycle = Locked<(shut: Bool, released: Bool)>((false, false))
     /// The default bound on each wait.
     var timeout: Duration = .seconds(10)
 

@@ -1,7 +1,7 @@
+import CourierCore
 import Testing
 import Courier
 import CourierTestSupport
-import Synchronization
 
 @Suite struct MiddlewareTests {
     struct Tag: HTTPClientMiddleware {
@@ -17,7 +17,7 @@ import Synchronization
         }
     }
 
-    final class Log: Sendable { let entries = Mutex<[String]>([]) }
+    final class Log: Sendable { let entries = Locked<[String]>([]) }
 
     @Test func middlewareRunsOutermostFirstAroundTheMockTransport() async throws {
         let log = Log()
@@ -35,7 +35,7 @@ import Synchronization
     }
 
     @Test func middlewareSeesErrorsAndMayReplayReplayableRequests() async throws {
-        let attempts = Mutex(0)
+        let attempts = Locked(0)
         struct RetryOnce: HTTPClientMiddleware {
             func execute(_ request: HTTPClientRequest, next: HTTPClientNext) async throws(HTTPClientError) -> HTTPClientResponse {
                 do {
@@ -45,7 +45,7 @@ import Synchronization
                 }
             }
         }
-        final class Counter: Sendable { let value = Mutex(0) }
+        final class Counter: Sendable { let value = Locked(0) }
         let counter = Counter()
         var configuration = HTTPClient.Configuration()
         configuration.middleware = [RetryOnce()]

@@ -1,7 +1,7 @@
+import CourierCore
 import Testing
 import Courier
 import CourierTestSupport
-import Synchronization
 
 /// The mock transport: routing, captures, recording, and the client's features running above it.
 @Suite struct MockTransportTests {
@@ -100,7 +100,7 @@ import Synchronization
 
 /// A gate tasks wait at until it opens (for tests that hold requests in flight).
 final class AsyncGate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let state = Locked<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     func wait() async {
         await withCheckedContinuation { continuation in

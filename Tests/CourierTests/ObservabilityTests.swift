@@ -1,18 +1,18 @@
+import CourierCore
 import Testing
 @testable import Courier
 import CourierTLS
 import CourierTestSupport
 import Logging
 import Metrics
-import Synchronization
 
 /// The event listener, debug logging and metrics.
 @Suite struct ObservabilityTests {
     /// Records every event as a line, and the final metrics.
     final class Recorder: HTTPClientEventListener {
-        let events = Mutex<[String]>([])
-        let finished = Mutex<[HTTPClientRequestMetrics]>([])
-        let connections = Mutex<[HTTPClientConnectionInfo]>([])
+        let events = Locked<[String]>([])
+        let finished = Locked<[HTTPClientRequestMetrics]>([])
+        let connections = Locked<[HTTPClientConnectionInfo]>([])
 
         func requestStarted(_ request: HTTPRequest, requestID: UInt64) { add("start \(request.path ?? "")") }
         func hopStarted(_ request: HTTPRequest, requestID: UInt64) { add("hop \(request.path ?? "")") }
@@ -192,7 +192,7 @@ final class LogSink: LogHandler, @unchecked Sendable {
         let message: String
         let requestID: String?
     }
-    let entries = Mutex<[Entry]>([])
+    let entries = Locked<[Entry]>([])
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .trace
 
@@ -210,8 +210,8 @@ final class LogSink: LogHandler, @unchecked Sendable {
 
 /// A swift-metrics backend keeping counters, gauges and timer recordings in memory.
 final class TestMetrics: MetricsFactory, Sendable {
-    private let values = Mutex<[String: Int64]>([:])
-    private let counts = Mutex<[String: Int]>([:])
+    private let values = Locked<[String: Int64]>([:])
+    private let counts = Locked<[String: Int]>([:])
 
     static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
         ([label] + dimensions.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }).joined(separator: ",")

@@ -1,7 +1,7 @@
+import CourierCore
 import Testing
 import Courier
 import CourierTestSupport
-import Synchronization
 
 /// Redirect following through the public client against a mock transport.
 @Suite struct RedirectTests {
@@ -12,7 +12,7 @@ import Synchronization
     }
 
     final class Recorder: Sendable {
-        let hops = Mutex<[Hop]>([])
+        let hops = Locked<[Hop]>([])
         var all: [Hop] { hops.withLock { $0 } }
     }
 
@@ -226,7 +226,7 @@ import Synchronization
     }
 
     @Test func redirectBodiesAreReadToTheirEnd() async throws {
-        let drained = Mutex(false)
+        let drained = Locked(false)
         struct Marking: AsyncSequence, Sendable {
             typealias Element = ByteBuffer
             let done: @Sendable () -> Void

@@ -3,7 +3,6 @@ import Courier
 import CourierCore
 import CourierTestServer
 import CourierTestSupport
-import Synchronization
 
 /// `HTTPClientRequest.responseHeadDeadline`, the limit timeout middleware set: it bounds the wait for a pool
 /// connection, the send and the wait for the head, fails with `deadlineExceeded`, and leaves the body alone.
@@ -72,7 +71,7 @@ import Synchronization
 
     @Test func theBodyIsNotBoundedByTheHeadDeadline() async throws {
         let server = try await TestServer.start()
-        let opened = Mutex(false)
+        let opened = Locked(false)
         // The head goes at once; the body only once the test opens the gate, after the deadline passed.
         server.route(.get, "/gated") { _ in
             TestResponse(body: .generate(length: 5) { writer in

@@ -1,5 +1,5 @@
+import CourierCore
 import Foundation
-import Synchronization
 import Testing
 import Courier
 import CourierTestServer
@@ -161,7 +161,7 @@ final class Counters: Sendable {
         var failed = 0
         var errors: [String] = []
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func record(ok: Bool, error: String? = nil) {
         state.withLock { state in

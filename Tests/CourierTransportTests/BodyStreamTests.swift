@@ -1,13 +1,12 @@
 import Testing
 import CourierCore
 import CourierTestSupport
-import Synchronization
 @testable import CourierTransport
 
 @Suite struct BodyStreamTests {
     final class Log: Sendable {
-        let consumed = Mutex<[Int]>([])
-        let cancels = Mutex(0)
+        let consumed = Locked<[Int]>([])
+        let cancels = Locked(0)
     }
 
     @Test func deliversChunksInOrderThenEnds() async throws {

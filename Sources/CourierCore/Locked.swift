@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A value guarded by a mutex: every access goes through `withLock`. Store it in a `let` of a class (it is
+/// not copyable, like `Synchronization.Mutex`, which it replaces).
+///
+/// Why not `Synchronization.Mutex`: on Linux it is a priority-inheritance futex, whose kernel side ties the
+/// lock word to the owning thread's id. Under gVisor, locking one that an exiting thread held a moment
+/// before was seen to fail with an error `Mutex` treats as fatal, and ThreadSanitizer does not see it. A
+/// plain `pthread_mutex_t` has neither problem. The mutex and the value share one allocation.
+public struct Locked<State>: ~Copyable {
+    private struct Cell {
+        var mutex: pthread_mutex_t
+        var state: State
+    }
+
+    private let cell: UnsafeMutablePointer<Cell>
+
+    /// A lock guarding `initialState`.
+    public init(_ initialState: consuming State) {
+        cell = .allocate(capacity: 1)
+        cell.initialize(to: Cell(mutex: pthread_mutex_t(), state: initialState))
+        let status = pthread_mutex_init(Self.mutex(of: cell), nil)
+        precondition(status == 0, "pthread_mutex_init failed: \(status)")
+    }
+
+    deinit {
+        _ = pthread_mutex_destroy(Self.mutex(of: cell))
+        cell.deinitialize(count: 1)
+        cell.deallocate()
+    }
+
+    private static func mutex(of cell: UnsafeMutablePointer<Cell>) -> UnsafeMutablePointer<pthread_mutex_t> {
+        UnsafeMutableRawPointer(cell).advanced(by: MemoryLayout<Cell>.offset(of: \Cell.mutex)!)
+            .assumingMemoryBound(to: pthread_mutex_t.self)
+    }
+
+    private static func state(of cell: UnsafeMutablePointer<Cell>) -> UnsafeMutablePointer<State> {
+        UnsafeMutableRawPointer(cell).advanced(by: MemoryLayout<Cell>.offset(of: \Cell.state)!)
+            .assumingMemoryBound(to: State.self)
+    }
+
+    /// Runs `body` with exclusive access to the state and returns its result.
+    public borrowing func withLock<Result: ~Copyable, E: Error>(
+        _ body: (inout State) throws(E) -> Result
+    ) throws(E) -> Result {
+        let mutex = Self.mutex(of: cell)
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&Self.state(of: cell).pointee)
+    }
+}
+
+// Sendable proof: the state is reachable only inside `withLock`, which holds the mutex for the whole access;
+// the state's own values must be Sendable to cross threads through it.
+extension Locked: @unchecked Sendable where State: Sendable {}
