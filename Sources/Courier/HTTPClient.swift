@@ -220,6 +220,7 @@ public final class HTTPClient: Sendable {
     /// Retries the pool cannot make itself but that cannot duplicate a side effect: the request never reached
     /// the server's application, or an idempotent request met a reused connection the server had closed.
     static func canRetry(_ request: HTTPClientRequest, after error: TransportError) -> Bool {
+        if error.underlying is ExchangeNotStarted { return true }
         guard request.body?.isReplayable ?? true else { return false }
         if error.requestNotProcessed { return true }
         return error.staleConnection && (request.head.method.isIdempotent || request.options.retryableDespiteMethod)

@@ -67,6 +67,11 @@ struct RequestExecution: Sendable {
             exchange = try connection.startExchange(head, bodyLength: length, inlineBody: inline, expectContinue: expectContinue)
         } catch {
             if error.code == .invalidRequest { pool.releaseUnused(connection) }
+            if error.requestNotProcessed {
+                // The connection was closing: nothing was sent and the body was not touched, so any request
+                // (a one-shot body stream included) may try another connection.
+                throw TransportError(error.code, error.message, underlying: ExchangeNotStarted(), requestNotProcessed: true)
+            }
             throw error
         }
         if let deadline {
@@ -141,6 +146,12 @@ struct RequestExecution: Sendable {
             }
         }
     }
+}
+
+/// Marks the error of an exchange its connection refused to start (closing, no stream available): nothing
+/// of the request was sent or read.
+struct ExchangeNotStarted: Error, Sendable, CustomStringConvertible {
+    var description: String { "the connection took no new exchange" }
 }
 
 /// Marks the error of an exchange cancelled because its response head deadline passed.

@@ -185,7 +185,12 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         draining = true
         _ = machine.goAway(code: .noError)
         scheduleFlush()
-        if streams.isEmpty { stream.close(error: nil) }
+        if streams.isEmpty {
+            stream.close(error: nil)
+        } else {
+            // The pool must stop handing the connection out (it may not be the one closing it).
+            delegate?.connectionGoingAway(self)
+        }
     }
 
     // MARK: - Events

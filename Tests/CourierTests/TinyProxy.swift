@@ -60,11 +60,12 @@ final class TinyProxy: @unchecked Sendable {
 /// with `reply` (raw bytes, possibly malformed), then closes (or keeps silent, for timeouts). Records what
 /// it received.
 final class ScriptedProxy: @unchecked Sendable {
-    // Sendable proof: `received` is guarded by `lock`; the rest is immutable after init.
+    // Sendable proof: `receivedHeads` and `stopped` are guarded by `lock`; the rest is immutable after init.
     let port: Int
     private let listener: Int32
     private let lock = NSLock()
     private var receivedHeads: [String] = []
+    private var stopped = false
 
     enum Reply: Sendable {
         case bytes(String, thenClose: Bool)
@@ -95,7 +96,12 @@ final class ScriptedProxy: @unchecked Sendable {
         let thread = Thread { [weak self] in
             while true {
                 let client = accept(listeningSocket, nil, nil)
-                if client < 0 { return }
+                if client < 0 {
+                    // Stopped: the listener is closed here, by its only user, so its number is never reused
+                    // under a thread still accepting on it.
+                    close(listeningSocket)
+                    return
+                }
                 var head = [UInt8]()
                 var byte: UInt8 = 0
                 while !head.suffix(4).elementsEqual(Array("\r\n\r\n".utf8)), read(client, &byte, 1) == 1 { head.append(byte) }
@@ -127,9 +133,13 @@ final class ScriptedProxy: @unchecked Sendable {
         return receivedHeads
     }
 
+    /// Stops accepting (the accept thread closes the listener once it sees the shutdown). Idempotent.
     func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        lock.lock()
+        let first = !stopped
+        stopped = true
+        lock.unlock()
+        if first { shutdown(listener, Int32(SHUT_RDWR)) }
     }
 
     deinit { stop() }
