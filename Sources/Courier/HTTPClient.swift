@@ -20,13 +20,14 @@ public final class HTTPClient: Sendable {
     let transport: ClientConnectionFactory
     /// Proxy, observers and other features, prepared from the configuration (HTTPClient+Features.swift).
     let features: ClientFeatures
-    private let tlsFailure: HTTPClientError?
+    /// Compiled on the first `https` request: a client that only speaks cleartext never loads OpenSSL.
+    private let tlsContext: LazyTLSClientContext
 
     /// A process-wide client with the default configuration on the shared loops; never shut down.
     public static let shared = HTTPClient()
 
     /// Creates a client. A TLS configuration that cannot be loaded (a missing CA file, say) makes every
-    /// `https` request fail with `tlsFailed` explaining why.
+    /// `https` request fail with `tlsFailed` explaining why (it is compiled at the first `https` request).
     public init(configuration: Configuration = Configuration(), eventLoopGroup: EventLoopGroup = .shared) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
@@ -34,14 +35,8 @@ public final class HTTPClient: Sendable {
         var tls = configuration.tls
         tls.applicationProtocols = ClientConnectionFactory.applicationProtocols(for: configuration.httpVersion)
         tls.handshakeTimeout = configuration.timeouts.tlsHandshake
-        var context: TLSClientContext?
-        var failure: HTTPClientError?
-        do {
-            context = try TLSClientContext(configuration: tls, sessionCache: TLSSessionCache())
-        } catch {
-            failure = HTTPClientError(.tlsFailed, "the TLS configuration cannot be used: \(error)", underlying: error)
-        }
-        tlsFailure = failure
+        let context = LazyTLSClientContext(configuration: tls, sessionCache: TLSSessionCache())
+        tlsContext = context
         var socket = SocketOptions()
         socket.keepAliveIdle = configuration.tcpKeepAlive
         var http1 = HTTP1ConnectionConfiguration()
@@ -78,7 +73,7 @@ public final class HTTPClient: Sendable {
         pools = ConnectionPools(configuration: pool, factory: transport, group: eventLoopGroup,
                                 statisticsObserver: features.poolStatisticsObserver,
                                 maximumConnections: configuration.pool.maximumConnections)
-        if let warning = context?.securityWarning { Self.warn(warning) }
+        if let warning = TLSClientContext.securityWarning(for: tls) { Self.warn(warning) }
     }
 
     /// Fails requests waiting for a connection, closes idle connections, and closes busy ones when their
@@ -95,7 +90,7 @@ public final class HTTPClient: Sendable {
         guard case .network = configuration.transport else { return }
         var origin = try Self.origin(of: try Self.request(.get, url))
         origin.proxy = try features.proxy.endpoint(for: origin)
-        if origin.scheme == .https, let tlsFailure { throw tlsFailure }
+        if origin.scheme == .https { try checkTLS() }
         guard let pool = pools.pool(for: origin) else { throw HTTPClientError(.shutdown, "the client was shut down") }
         let count = max(1, min(connections, configuration.pool.maximumConnectionsPerHost))
         // Every connection is held until all are open, so that each acquire opens a new one.
@@ -178,7 +173,7 @@ public final class HTTPClient: Sendable {
             request.authority = origin.host
         }
         origin.proxy = try features.proxy.endpoint(for: origin)
-        if origin.scheme == .https, let tlsFailure { throw tlsFailure }
+        if origin.scheme == .https { try checkTLS() }
         let deadline = (clientRequest.timeout ?? configuration.timeouts.total).map { SystemClock.now() + $0 }
         let headDeadline = clientRequest.responseHeadDeadline
         var attempt = 0
@@ -214,6 +209,15 @@ public final class HTTPClient: Sendable {
                 if attempt < 3, Self.canRetry(clientRequest, after: error) { continue }
                 throw HTTPClientError(transport: error)
             }
+        }
+    }
+
+    /// Fails with `tlsFailed` when the TLS configuration cannot be compiled (compiling it the first time).
+    private func checkTLS() throws(HTTPClientError) {
+        do {
+            _ = try tlsContext.context()
+        } catch {
+            throw HTTPClientError(.tlsFailed, "the TLS configuration cannot be used: \(error)", underlying: error)
         }
     }
 

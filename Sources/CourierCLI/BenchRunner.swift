@@ -1,11 +1,13 @@
 import Courier
 import CourierCore
 
-/// Runs a load test through the public API, shaped like h2load: C connections, each its own client with a
-/// one-connection pool, so the count is exact whatever the protocol (an HTTP/2 pool would otherwise carry
-/// every stream on one connection until it is full). Workers are tasks preferring their connection's event
-/// loop, so a request runs on that loop with no thread hop. Over HTTP/2 each connection has M workers (M
-/// concurrent streams); over HTTP/1.1 one (no pipelining).
+/// Runs a load test through the public API, shaped like h2load: C connections. When HTTP/2 is possible each
+/// connection is its own client with a one-connection pool, so the count is exact (an HTTP/2 pool would
+/// otherwise carry every stream on one connection until it is full); when only HTTP/1.1 is (cleartext
+/// without prior knowledge, or `--http1.1`), one client with a C-connection pool serves every worker, as an
+/// application shares one client. Workers are tasks preferring an event loop (their connection's, when
+/// each has its own client), so a request runs there with no thread hop. Over HTTP/2 each connection has M
+/// workers (M concurrent streams); over HTTP/1.1 one (no pipelining).
 ///
 /// A warm-up (at least one request per connection) opens the connections and tells the protocol; it is not
 /// measured. Each worker then runs its share of the requests (or until the deadline) with its own counters
@@ -37,18 +39,36 @@ struct BenchRunner {
             throw HTTPClientError(.shutdown, "cannot start the event loops: \(error)")
         }
         var configuration = plan.configuration
-        configuration.pool.maximumConnectionsPerHost = 1
-        configuration.pool.maximumHTTP2ConnectionsPerHost = 1
-        let clients = (0..<plan.connections).map { _ in HTTPClient(configuration: configuration, eventLoopGroup: group) }
+        let clients: [HTTPClient]
+        if Self.speaksOnlyHTTP1(plan) {
+            configuration.pool.maximumConnectionsPerHost = plan.connections
+            let shared = HTTPClient(configuration: configuration, eventLoopGroup: group)
+            clients = Array(repeating: shared, count: plan.connections)
+        } else {
+            configuration.pool.maximumConnectionsPerHost = 1
+            configuration.pool.maximumHTTP2ConnectionsPerHost = 1
+            clients = (0..<plan.connections).map { _ in HTTPClient(configuration: configuration, eventLoopGroup: group) }
+        }
         let result: Result<BenchResult, HTTPClientError>
         do throws(HTTPClientError) {
             result = .success(try await measure(clients, group: group))
         } catch {
             result = .failure(error)
         }
-        for client in clients { await client.shutdown() }
+        for (index, client) in clients.enumerated() where index == 0 || client !== clients[index - 1] {
+            await client.shutdown()
+        }
         await group.shutdown()
         return try result.get()
+    }
+
+    /// Whether the plan's connections can only be HTTP/1.1: `--http1.1`, or cleartext without prior knowledge.
+    static func speaksOnlyHTTP1(_ plan: Plan) -> Bool {
+        switch plan.configuration.httpVersion {
+        case .http1Only: true
+        case .http2PriorKnowledge: false
+        case .automatic: plan.request.scheme?.lowercased() == "http"
+        }
     }
 
     private func measure(_ clients: [HTTPClient], group: EventLoopGroup) async throws(HTTPClientError) -> BenchResult {

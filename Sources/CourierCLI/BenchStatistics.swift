@@ -7,7 +7,13 @@ import Histogram
 struct BenchStatistics: Sendable {
     /// Latencies in microseconds, request start to the end of its body (3 significant digits): empty in a
     /// worker's figures, filled from the recorders in the merged result.
-    var latency = Histogram<UInt32>(numberOfSignificantValueDigits: .three)
+    var latency: Histogram<UInt32> {
+        get { latencySamples ?? Histogram<UInt32>(numberOfSignificantValueDigits: .three) }
+        set { latencySamples = newValue }
+    }
+    /// Created when the first samples arrive: a worker's figures (64 of them at `-c 64`) carry none, and an
+    /// empty histogram still holds kilobytes of counters.
+    private var latencySamples: Histogram<UInt32>?
     /// Where `record(status:bodyBytes:nanoseconds:)` puts the latency (nil: not kept, as in the warm-up).
     let recorder: LatencyRecorder?
     /// Requests that ended with a complete response, any status.
@@ -46,7 +52,7 @@ struct BenchStatistics: Sendable {
 
     /// Adds another worker's figures.
     mutating func merge(_ other: BenchStatistics) {
-        latency.add(other.latency)
+        if let samples = other.latencySamples { latency.add(samples) }
         completed += other.completed
         errors += other.errors
         bodyBytes += other.bodyBytes

@@ -12,7 +12,10 @@ public struct SocketOptions: Sendable, Hashable {
     public var writeHighWatermark: Int = 256 * 1024
     /// Below this many queued outgoing bytes a non-writable connection becomes writable again.
     public var writeLowWatermark: Int = 64 * 1024
-    /// The largest single read; the read size adapts between 16 KiB and this.
+    /// The first read's size; each read that fills the buffer doubles it, up to `maximumReadSize`. Small, so
+    /// that many connections carrying small messages hold little memory.
+    public var initialReadSize: Int = 4 * 1024
+    /// The largest single read.
     public var maximumReadSize: Int = 256 * 1024
 
     /// The defaults: TCP_NODELAY on, no keep-alive, 256 KiB / 64 KiB write watermarks.

@@ -41,7 +41,7 @@ public final class StreamConnection: @unchecked Sendable {
     private var handler: (any StreamConnectionHandler)?
 
     private var readBuffer = ByteBuffer(capacity: 0)
-    private var readSize = 16 * 1024
+    private var readSize: Int
     private var readingPaused = false
     private var deliveringRead = false
     private var inputClosed = false
@@ -66,6 +66,7 @@ public final class StreamConnection: @unchecked Sendable {
         self.loop = loop
         self.remoteAddress = remoteAddress
         self.options = options
+        readSize = max(1024, min(options.initialReadSize, options.maximumReadSize))
     }
 
     deinit {

@@ -64,8 +64,11 @@ public final class TLSClientContext: @unchecked Sendable {
 
     /// A warning the client layer must log when it starts using this context, or nil when the
     /// configuration is safe. (This module has no logger; the layer that owns one reports it.)
-    public var securityWarning: String? {
-        guard isInsecure else { return nil }
+    public var securityWarning: String? { Self.securityWarning(for: configuration) }
+
+    /// The warning for a context compiled from `configuration` (see `securityWarning`), without compiling it.
+    public static func securityWarning(for configuration: TLSClientConfiguration) -> String? {
+        guard configuration.isInsecure else { return nil }
         return "TLS certificate verification is disabled (insecureNoVerification): servers are not "
             + "authenticated and anyone on the network path can read and modify the traffic"
     }

@@ -24,8 +24,8 @@ public struct ClientConnectionFactory: Sendable {
     public var resolver: any Resolver
     /// Which HTTP versions to use.
     public var versionPolicy: HTTPVersionPolicy
-    /// TLS for `https` origins (ALPN is set from `versionPolicy`).
-    public var tls: TLSClientContext?
+    /// TLS for `https` origins (ALPN is set from `versionPolicy`), compiled when the first one connects.
+    public var tls: LazyTLSClientContext?
     /// TLS handshake deadline.
     public var tlsHandshakeTimeout: Duration
     /// HTTP/1.1 driver settings.
@@ -43,7 +43,7 @@ public struct ClientConnectionFactory: Sendable {
     /// Creates a factory.
     public init(connectTimeout: Duration = .seconds(10), socketOptions: SocketOptions = SocketOptions(),
                 resolver: any Resolver = SystemResolver.shared, versionPolicy: HTTPVersionPolicy = .automatic,
-                tls: TLSClientContext?, tlsHandshakeTimeout: Duration = .seconds(10),
+                tls: LazyTLSClientContext?, tlsHandshakeTimeout: Duration = .seconds(10),
                 http1: HTTP1ConnectionConfiguration = HTTP1ConnectionConfiguration(),
                 http2: HTTP2Configuration = HTTP2Configuration()) {
         self.connectTimeout = connectTimeout
@@ -126,9 +126,16 @@ public struct ClientConnectionFactory: Sendable {
             }
             return HTTP1ClientConnection(stream: stream, configuration: http1)
         case .https:
-            guard let tls else {
+            let tls: TLSClientContext
+            do {
+                guard let lazy = self.tls else {
+                    throw TLSError(code: .invalidConfiguration, detail: "no TLS configuration for \(origin)")
+                }
+                tls = try lazy.context()
+            } catch {
                 loop.execute { connection.close() }
-                throw TransportError(.tlsFailed, "no TLS configuration for \(origin)", requestNotProcessed: true)
+                throw TransportError(.tlsFailed, "the TLS configuration cannot be used: \(error)", underlying: error,
+                                     requestNotProcessed: true)
             }
             if let proxy = origin.proxy, origin.unixSocketPath == nil {
                 recorder?.record { metrics, now in metrics.proxyTunnelStart = now }
