@@ -6,9 +6,9 @@ import Glibc
 /// not copyable, like `Synchronization.Mutex`, which it replaces).
 ///
 /// Why not `Synchronization.Mutex`: on Linux it is a priority-inheritance futex, whose kernel side ties the
-/// lock word to the owning thread's id. Under gVisor, locking one that an exiting thread held a moment
-/// before was seen to fail with an error `Mutex` treats as fatal, and ThreadSanitizer does not see it. A
-/// plain `pthread_mutex_t` has neither problem. The mutex and the value share one allocation.
+/// lock word to the owning thread's id. Locking one while a loop thread was exiting was seen to fail with
+/// an error `Mutex` treats as fatal, and ThreadSanitizer does not see it. A plain `pthread_mutex_t` has
+/// neither problem. The mutex and the value share one allocation.
 public struct Locked<State>: ~Copyable {
     private struct Cell {
         var mutex: pthread_mutex_t

@@ -21,6 +21,9 @@ public struct HTTP1RequestSerializer: Sendable {
     /// Writes a request head. `fields` must not contain Host, Content-Length or Transfer-Encoding: the
     /// serializer writes those. `target` is sent as given (origin form `/path?query`, absolute form for
     /// proxies, authority form for CONNECT) and must be visible ASCII.
+    // Specialized for an array (what the client passes): iterating an unspecialized sequence allocates a
+    // coroutine frame per element.
+    @_specialize(where Fields == [(name: String, value: String)])
     public mutating func writeRequestHead<Fields: Sequence>(
         method: String, target: String, host: String, fields: Fields, body length: HTTP1BodyLength,
         expectContinue: Bool = false, into out: inout ByteBuffer

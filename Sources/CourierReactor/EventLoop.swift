@@ -54,6 +54,8 @@ public final class EventLoop: @unchecked Sendable {
     private var registrations: [Registration?] = []
     private var nextRegistrationID: UInt32 = 1
     private var pendingFlushes: [any LoopFlushable] = []
+    /// The batch being flushed; swapped with `pendingFlushes` so neither array is reallocated per iteration.
+    private var flushingNow: [any LoopFlushable] = []
 
     struct Registration {
         let id: UInt32
@@ -298,9 +300,9 @@ public final class EventLoop: @unchecked Sendable {
 
     private func flushPending() {
         while !pendingFlushes.isEmpty {
-            let targets = pendingFlushes
-            pendingFlushes.removeAll(keepingCapacity: true)
-            for target in targets { target.flushNow() }
+            swap(&pendingFlushes, &flushingNow)
+            for target in flushingNow { target.flushNow() }
+            flushingNow.removeAll(keepingCapacity: true)
         }
     }
 

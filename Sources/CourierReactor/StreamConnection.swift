@@ -329,36 +329,41 @@ public final class StreamConnection: @unchecked Sendable {
         guard case .open = state else { return }
         let iovecCapacity = 64
         while pendingWriteBytes > 0 {
-            var vectors = [iovec](repeating: iovec(), count: min(iovecCapacity, writeQueue.count - writeQueueHead))
-            var vectorCount = 0
-            for index in writeQueueHead..<min(writeQueue.count, writeQueueHead + iovecCapacity) {
-                // The pointer outlives the closure: the storage is heap memory owned by the buffer held in
-                // `writeQueue`, unchanged until the sendmsg below returns.
-                writeQueue[index].withUnsafeReadableBytes { bytes in
-                    vectors[vectorCount] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress),
-                                                 iov_len: bytes.count)
-                }
-                vectorCount += 1
-            }
             let fd = self.fd
-            let result: SystemCalls.IOResult
-            do {
-                result = try vectors.withUnsafeMutableBufferPointer { pointer throws(ReactorError) in
+            // The vectors live on the stack: no allocation per write.
+            let outcome = withUnsafeTemporaryAllocation(of: iovec.self, capacity: iovecCapacity) { vectors -> Result<SystemCalls.IOResult, ReactorError> in
+                var vectorCount = 0
+                for index in writeQueueHead..<min(writeQueue.count, writeQueueHead + iovecCapacity) {
+                    // The pointer outlives the closure: the storage is heap memory owned by the buffer held in
+                    // `writeQueue`, unchanged until the sendmsg below returns.
+                    writeQueue[index].withUnsafeReadableBytes { bytes in
+                        vectors[vectorCount] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress),
+                                                     iov_len: bytes.count)
+                    }
+                    vectorCount += 1
+                }
+                do throws(ReactorError) {
                     if vectorCount == 1 {
                         // One buffer: plain send, the cheaper call.
-                        let single = pointer[0]
-                        return try SystemCalls.io("send(\(remoteAddress))") {
+                        let single = vectors[0]
+                        return .success(try SystemCalls.io("send(\(remoteAddress))") {
                             send(fd, single.iov_base, single.iov_len, Int32(MSG_NOSIGNAL))
-                        }
+                        })
                     }
                     var message = msghdr()
-                    message.msg_iov = pointer.baseAddress
+                    message.msg_iov = vectors.baseAddress
                     message.msg_iovlen = vectorCount
-                    return try SystemCalls.io("sendmsg(\(remoteAddress))") {
+                    return .success(try SystemCalls.io("sendmsg(\(remoteAddress))") {
                         sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
-                    }
+                    })
+                } catch {
+                    return .failure(error)
                 }
-            } catch {
+            }
+            let result: SystemCalls.IOResult
+            switch outcome {
+            case .success(let value): result = value
+            case .failure(let error):
                 close(error: error)
                 return
             }

@@ -116,9 +116,11 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
             }
         }
         do {
-            let fields = request.headerFields.lazy
-                .filter { !Self.reservedNames.contains($0.name) }
-                .map { (name: $0.name.rawName, value: $0.value) }
+            var fields: [(name: String, value: String)] = []
+            fields.reserveCapacity(request.headerFields.count)
+            for field in request.headerFields where !Self.reservedNames.contains(field.name) {
+                fields.append((name: field.name.rawName, value: field.value))
+            }
             try serializer.writeRequestHead(
                 method: request.method.rawValue, target: target, host: request.authority ?? "",
                 fields: fields, body: length, expectContinue: expectContinue, into: &out)
@@ -230,8 +232,7 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
             // in this loop iteration, as resuming may deliver buffered bytes, and this runs inside `parse()`.
             loop.executeLocal { [self] in consumerCaughtUp() }
         }
-        readTimer?.cancel()
-        readTimer = nil
+        // The read timer stays armed: the next exchange reuses it (it does nothing if it fires while idle).
         let reusable = keepAlive && !draining && !closed
         if reusable && parser.isIdle {
             delegate?.connection(self, finishedExchangeReusable: true)
@@ -270,8 +271,9 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
     // MARK: - Read timeout (one timer per timeout period, not per read)
 
     private func armReadTimer() {
-        guard let timeout = configuration.readTimeout, readTimer == nil else { return }
+        guard let timeout = configuration.readTimeout else { return }
         lastActivity = SystemClock.now()
+        guard readTimer == nil else { return }
         readTimer = loop.scheduleLocal(at: lastActivity + timeout) { [weak self] in self?.readTimerFired() }
     }
 
