@@ -208,11 +208,11 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
 
     /// What to do after leaving the lock.
     struct Work {
-        var resumes: [(Waiter, Result<any ClientConnection, PoolError>)] = []
-        var creates: [(ConnectionID, EventLoop)] = []
-        var closes: [any ClientConnection] = []
-        var cancelTimers: [ScheduledTask] = []
-        var shutdownResumes: [UnsafeContinuation<Void, Never>] = []
+        var resumes = InlineList<(Waiter, Result<any ClientConnection, PoolError>)>()
+        var creates = InlineList<(ConnectionID, EventLoop)>()
+        var closes = InlineList<any ClientConnection>()
+        var cancelTimers = InlineList<ScheduledTask>()
+        var shutdownResumes = InlineList<UnsafeContinuation<Void, Never>>()
         var budgetSlotsGiven = 0
         /// A connection turned idle: under the client-wide limit it may have to make way for another origin.
         var becameIdle = false
