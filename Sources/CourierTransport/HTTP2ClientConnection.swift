@@ -20,7 +20,9 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
 
     private static let ids = Atomic<UInt64>(1)
 
-    private struct StreamContext {
+    /// A class: updating a stream's fields in place through the dictionary (`streams[id]?.x = y`) would go
+    /// through its modify accessor, which allocated on every access.
+    private final class StreamContext {
         let exchange: ClientExchange
         /// Request body bytes the window did not let out yet.
         var pending = ByteBuffer(capacity: 0)
@@ -33,6 +35,11 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         /// When the server last sent something for this stream, the application last consumed part of its
         /// body, or a window let more of the request body out.
         var lastActivity: Timestamp
+
+        init(exchange: ClientExchange, lastActivity: Timestamp) {
+            self.exchange = exchange
+            self.lastActivity = lastActivity
+        }
     }
 
     public let connectionID: UInt64
@@ -151,7 +158,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
                 }
                 if loop.inEventLoop { cancel() } else { loop.execute(cancel) }
             })
-        var context = StreamContext(exchange: exchange, lastActivity: SystemClock.now())
+        let context = StreamContext(exchange: exchange, lastActivity: SystemClock.now())
         if noBody {
             exchange.markRequestSent()
         } else if let inlineBody {
@@ -297,12 +304,11 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     /// The application read `bytes` of a stream's body: reopen the window by that much. Reports arriving after
     /// the stream ended are ignored (its remaining bytes were credited when it ended).
     private func consumed(_ id: HTTP2StreamID, bytes: Int) {
-        guard !closed, var context = streams[id] else { return }
+        guard !closed, let context = streams[id] else { return }
         let credit = min(bytes, context.received - context.credited)
         guard credit > 0 else { return }
         context.credited += credit
         context.lastActivity = SystemClock.now()
-        streams[id] = context
         machine.consumed(id, bytes: credit)
         scheduleFlush()
     }
@@ -343,7 +349,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
 
     /// Sends what the windows allow of a stream's pending body; resumes its writer when everything left.
     private func pump(_ id: HTTP2StreamID) {
-        guard var context = streams[id] else { return }
+        guard let context = streams[id] else { return }
         let pendingBefore = context.pending.readableBytes
         do {
             if context.pending.readableBytes > 0 || context.endAfterPending {
@@ -367,7 +373,6 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             context.endAfterPending = false
             context.exchange.markRequestSent()
         }
-        streams[id] = context
         scheduleFlush()
         if done { context.exchange.resumeWriter() }
     }
@@ -510,9 +515,7 @@ extension HTTP2ClientConnection: ExchangeDriver {
             if exchange.isComplete { return true }
             throw exchange.failure ?? TransportError(.connectionClosed, "the stream is closed")
         }
-        var updated = context
-        if updated.pending.readableBytes == 0 { updated.pending = chunk } else { updated.pending.writeBuffer(chunk) }
-        streams[id] = updated
+        if context.pending.readableBytes == 0 { context.pending = chunk } else { context.pending.writeBuffer(chunk) }
         pump(id)
         return (streams[id]?.pending.readableBytes ?? 0) == 0
     }
@@ -523,14 +526,12 @@ extension HTTP2ClientConnection: ExchangeDriver {
             if exchange.isComplete { return }
             throw exchange.failure ?? TransportError(.connectionClosed, "the stream is closed")
         }
-        var updated = context
-        updated.endAfterPending = true
+        context.endAfterPending = true
         if let trailers, !trailers.isEmpty {
             var list = HPACKHeaderList()
             for field in trailers { list.append(name: field.name.canonicalName, value: field.value) }
-            updated.trailersAfterPending = list
+            context.trailersAfterPending = list
         }
-        streams[id] = updated
         pump(id)
     }
 
