@@ -38,8 +38,34 @@ public final class BodyStream: Sendable {
         var producerPaused = false
         var consumedSinceReport = 0
         var cancelled = false
-        var onConsumed: (@Sendable (Int) -> Void)?
-        var onCancel: (@Sendable () -> Void)?
+        var listener: Listener?
+    }
+
+    /// Who hears consumption and cancellation: two closures, or a driver object (no allocation per body).
+    private enum Listener: Sendable {
+        case closures(onConsumed: (@Sendable (Int) -> Void)?, onCancel: (@Sendable () -> Void)?)
+        case driver(any BodyStreamDriver, token: UInt32)
+
+        var hearsConsumption: Bool {
+            switch self {
+            case .closures(let onConsumed, _): onConsumed != nil
+            case .driver: true
+            }
+        }
+
+        func consumed(_ bytes: Int, of stream: BodyStream) {
+            switch self {
+            case .closures(let onConsumed, _): onConsumed?(bytes)
+            case .driver(let driver, let token): driver.bodyStream(stream, token: token, consumed: bytes)
+            }
+        }
+
+        func cancelled(_ stream: BodyStream) {
+            switch self {
+            case .closures(_, let onCancel): onCancel?()
+            case .driver(let driver, let token): driver.bodyStreamCancelled(stream, token: token)
+            }
+        }
     }
 
     private let state = Locked(State())
@@ -66,10 +92,14 @@ public final class BodyStream: Sendable {
     /// Installs the driver's callbacks: `onConsumed(bytes)` after the consumer took bytes, `onCancel` when the
     /// consumer gave up. Set them before yielding. They may run on any thread.
     public func setCallbacks(onConsumed: (@Sendable (Int) -> Void)?, onCancel: (@Sendable () -> Void)?) {
-        state.withLock {
-            $0.onConsumed = onConsumed
-            $0.onCancel = onCancel
-        }
+        state.withLock { $0.listener = .closures(onConsumed: onConsumed, onCancel: onCancel) }
+    }
+
+    /// Installs the driver that hears consumption and cancellation (as `setCallbacks`, without closures);
+    /// `token` comes back with each call (an HTTP/2 stream id, say). The stream holds the driver until the
+    /// body ends or is cancelled.
+    public func setDriver(_ driver: any BodyStreamDriver, token: UInt32) {
+        state.withLock { $0.listener = .driver(driver, token: token) }
     }
 
     // MARK: - Producer
@@ -114,8 +144,7 @@ public final class BodyStream: Sendable {
         let waiter = state.withLock { state -> UnsafeContinuation<ByteBuffer?, any Error>? in
             guard state.end == nil else { return nil }
             state.end = end
-            state.onConsumed = nil
-            state.onCancel = nil
+            state.listener = nil
             defer { state.waiter = nil }
             return state.waiter
         }
@@ -144,7 +173,7 @@ public final class BodyStream: Sendable {
         }
         let chunk = try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ByteBuffer?, any Error>) in
-                typealias Report = (callback: @Sendable (Int) -> Void, bytes: Int)
+                typealias Report = (listener: Listener, bytes: Int)
                 let (immediate, report) = state.withLock { state -> (Result<ByteBuffer?, any Error>?, Report?) in
                     if state.head < state.chunks.count { return (.success(Self.pop(&state)), nil) }
                     switch state.end {
@@ -155,17 +184,18 @@ public final class BodyStream: Sendable {
                     if state.cancelled { return (.failure(CancellationError()), nil) }
                     state.waiter = continuation
                     // A waiting consumer holds nothing back (see `reportsWhenConsumerWaits`).
-                    guard reportsWhenConsumerWaits, let callback = state.onConsumed, state.consumedSinceReport > 0 else {
+                    guard reportsWhenConsumerWaits, let listener = state.listener, listener.hearsConsumption,
+                          state.consumedSinceReport > 0 else {
                         return (nil, nil)
                     }
                     defer {
                         state.consumedSinceReport = 0
                         state.producerPaused = false
                     }
-                    return (nil, (callback, state.consumedSinceReport))
+                    return (nil, (listener, state.consumedSinceReport))
                 }
                 if let immediate { continuation.resume(with: immediate) }
-                if let report { report.callback(report.bytes) }
+                if let report { report.listener.consumed(report.bytes, of: self) }
             }
         } onCancel: {
             cancel()
@@ -200,21 +230,21 @@ public final class BodyStream: Sendable {
     }
 
     private func reportConsumptionIfDue() {
-        let report = state.withLock { state -> (callback: @Sendable (Int) -> Void, bytes: Int)? in
-            guard let callback = state.onConsumed, state.consumedSinceReport > 0 else { return nil }
+        let report = state.withLock { state -> (listener: Listener, bytes: Int)? in
+            guard let listener = state.listener, listener.hearsConsumption, state.consumedSinceReport > 0 else { return nil }
             let resume = state.producerPaused && state.buffered <= lowWatermark
             guard resume || state.consumedSinceReport >= consumedReportThreshold else { return nil }
             if resume { state.producerPaused = false }
             let bytes = state.consumedSinceReport
             state.consumedSinceReport = 0
-            return (callback, bytes)
+            return (listener, bytes)
         }
-        if let report { report.callback(report.bytes) }
+        if let report { report.listener.consumed(report.bytes, of: self) }
     }
 
     /// The consumer stops: queued chunks are dropped and the driver is told once through `onCancel`.
     public func cancel() {
-        let (waiter, onCancel) = state.withLock { state -> (UnsafeContinuation<ByteBuffer?, any Error>?, (@Sendable () -> Void)?) in
+        let (waiter, listener) = state.withLock { state -> (UnsafeContinuation<ByteBuffer?, any Error>?, Listener?) in
             guard !state.cancelled else { return (nil, nil) }
             state.cancelled = true
             state.chunks.removeAll()
@@ -222,15 +252,23 @@ public final class BodyStream: Sendable {
             state.buffered = 0
             let waiter = state.waiter
             state.waiter = nil
-            let onCancel = state.end == nil ? state.onCancel : nil
-            state.onCancel = nil
-            state.onConsumed = nil
-            return (waiter, onCancel)
+            let listener = state.end == nil ? state.listener : nil
+            state.listener = nil
+            return (waiter, listener)
         }
         waiter?.resume(throwing: CancellationError())
-        onCancel?()
+        listener?.cancelled(self)
     }
 
     /// How the body ended, once it has (trailers are read from here after the last chunk).
     public var endState: End? { state.withLock { $0.end } }
+}
+
+/// The driver side of a `BodyStream` (a connection): hears what the consumer took and whether it gave up.
+/// Called on any thread, with no lock of the stream held.
+public protocol BodyStreamDriver: AnyObject, Sendable {
+    /// The consumer took `bytes` more of the body installed with `token`.
+    func bodyStream(_ stream: BodyStream, token: UInt32, consumed bytes: Int)
+    /// The consumer of the body installed with `token` gave up before its end.
+    func bodyStreamCancelled(_ stream: BodyStream, token: UInt32)
 }

@@ -137,19 +137,8 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
         let bodyStream = BodyStream(highWatermark: configuration.responseBufferHighWatermark,
                                     lowWatermark: configuration.responseBufferHighWatermark / 4)
         let exchange = ClientExchange(loop: loop, method: request.method, driver: self, body: bodyStream)
-        let loop = self.loop
-        // The callbacks hold the connection strongly; the stream drops them when the body ends or is cancelled.
-        bodyStream.setCallbacks(
-            onConsumed: { _ in
-                if loop.inEventLoop { self.consumerCaughtUp() } else { loop.execute { self.consumerCaughtUp() } }
-            },
-            onCancel: {
-                let cancel: @Sendable () -> Void = {
-                    guard self.current === exchange else { return }
-                    self.abandon(exchange, TransportError(.cancelled, "the response body was abandoned"))
-                }
-                if loop.inEventLoop { cancel() } else { loop.execute(cancel) }
-            })
+        // The stream holds the connection (its driver) until the body ends or is cancelled.
+        bodyStream.setDriver(self, token: 0)
         current = exchange
         requestDone = inlineBody != nil || bodyLength == .none
         if requestDone { exchange.markRequestSent() }
@@ -350,6 +339,22 @@ extension HTTP1ClientConnection: ByteStreamHandler {
             exchange.fail(failure.markedStale(isStale(exchange)))
         }
         delegate?.connectionClosed(self)
+    }
+}
+
+extension HTTP1ClientConnection: BodyStreamDriver {
+    /// The application caught up: reading (HTTP/1.1) or the window (HTTP/2) may resume.
+    public func bodyStream(_ stream: BodyStream, token: UInt32, consumed bytes: Int) {
+        if loop.inEventLoop { consumerCaughtUp() } else { loop.execute { self.consumerCaughtUp() } }
+    }
+
+    /// The application abandoned the body: the exchange is abandoned too.
+    public func bodyStreamCancelled(_ stream: BodyStream, token: UInt32) {
+        let cancel: @Sendable () -> Void = {
+            guard let exchange = self.current, exchange.body === stream else { return }
+            self.abandon(exchange, TransportError(.cancelled, "the response body was abandoned"))
+        }
+        if loop.inEventLoop { cancel() } else { loop.execute(cancel) }
     }
 }
 

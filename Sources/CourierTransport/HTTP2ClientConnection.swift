@@ -144,20 +144,8 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         let exchange = ClientExchange(loop: loop, method: request.method, driver: self, body: body)
         let id = opened.id
         exchange.streamToken = id.rawValue
-        let loop = self.loop
-        // The callbacks hold the connection strongly; the stream drops them when the body ends or is cancelled.
-        body.setCallbacks(
-            onConsumed: { bytes in
-                let credit: @Sendable () -> Void = { self.consumed(id, bytes: bytes) }
-                if loop.inEventLoop { credit() } else { loop.execute(credit) }
-            },
-            onCancel: {
-                let cancel: @Sendable () -> Void = {
-                    guard self.streams[id]?.exchange === exchange else { return }
-                    self.reset(id, exchange, TransportError(.cancelled, "the response body was abandoned"))
-                }
-                if loop.inEventLoop { cancel() } else { loop.execute(cancel) }
-            })
+        // The stream holds the connection (its driver) until the body ends or is cancelled.
+        body.setDriver(self, token: id.rawValue)
         let context = StreamContext(exchange: exchange, lastActivity: SystemClock.now())
         if noBody {
             exchange.markRequestSent()
@@ -505,6 +493,24 @@ extension HTTP2ClientConnection: LoopFlushable {
         machine.flushOutput(into: &out)
         stream.write(out.readAll())
         out = ByteBuffer(capacity: 0)
+    }
+}
+
+extension HTTP2ClientConnection: BodyStreamDriver {
+    /// The application caught up: reading (HTTP/1.1) or the window (HTTP/2) may resume.
+    public func bodyStream(_ stream: BodyStream, token: UInt32, consumed bytes: Int) {
+        let id = HTTP2StreamID(token)
+        if loop.inEventLoop { consumed(id, bytes: bytes) } else { loop.execute { self.consumed(id, bytes: bytes) } }
+    }
+
+    /// The application abandoned the body: the exchange is abandoned too.
+    public func bodyStreamCancelled(_ stream: BodyStream, token: UInt32) {
+        let id = HTTP2StreamID(token)
+        let cancel: @Sendable () -> Void = {
+            guard let exchange = self.streams[id]?.exchange, exchange.body === stream else { return }
+            self.reset(id, exchange, TransportError(.cancelled, "the response body was abandoned"))
+        }
+        if loop.inEventLoop { cancel() } else { loop.execute(cancel) }
     }
 }
 
