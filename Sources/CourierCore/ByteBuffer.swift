@@ -10,31 +10,41 @@ import Darwin
 /// and capacity past `writerIndex` is writable. Copies are cheap: storage is shared until one copy
 /// writes (copy on write), and `readSlice(length:)` / `getSlice(at:length:)` return views of the same
 /// storage without copying bytes. Indices are relative to the start of this buffer (or slice).
-public struct ByteBuffer: Sendable {
+public struct ByteBuffer: @unchecked Sendable {
     /// Heap storage. Its pointer and capacity never change (growing allocates a new storage object), so
     /// reading them needs no exclusivity check. Bytes are written only through a `ByteBuffer` that holds the
     /// sole reference (checked with `isKnownUniquelyReferenced` before every write), so no two threads ever
     /// touch the same storage mutably: that is what makes the `@unchecked Sendable` sound.
     @usableFromInline
-    final class Storage: @unchecked Sendable {
-        @usableFromInline let bytes: UnsafeMutableRawPointer
-        @usableFromInline let capacity: Int
-
+    final class Storage: ManagedBuffer<StorageHeader, UInt8> {
+        /// A buffer of `capacity` bytes, in one allocation with this object (the bytes follow its header).
         @usableFromInline
-        init(capacity: Int) {
+        static func make(capacity: Int) -> Storage {
             let capacity = max(capacity, 16)
-            // Word alignment: the runtime then takes plain malloc (which aligns to 16 on x86-64 anyway), where
-            // a larger alignment goes through posix_memalign.
-            self.bytes = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: MemoryLayout<UInt64>.alignment)
-            self.capacity = capacity
+            let buffer = Storage.create(minimumCapacity: capacity) { buffer in
+                StorageHeader(capacity: capacity,
+                              bytes: UnsafeMutableRawPointer(buffer.withUnsafeMutablePointerToElements { $0 }))
+            }
+            // `create` returns an instance of the class it is called on.
+            return unsafeDowncast(buffer, to: Storage.self)
         }
 
-        /// Shared by every buffer created empty (`capacity: 0`), so placeholders cost no allocation. Never
-        /// written: a buffer using it has no writable bytes and is never its sole owner, so its first write
-        /// takes fresh storage.
-        @usableFromInline static let empty = Storage(capacity: 0)
+        /// The bytes (they live as long as this object).
+        @inlinable var bytes: UnsafeMutableRawPointer { header.bytes }
+        /// How many bytes `bytes` holds.
+        @inlinable var byteCapacity: Int { header.capacity }
 
-        deinit { bytes.deallocate() }
+        /// Shared by every buffer created empty (capacity 0), so placeholders cost no allocation. Never
+        /// written: a buffer using it has no writable bytes and is never its sole owner, so its first write
+        /// takes fresh storage. (`nonisolated(unsafe)`: immutable after creation, see above.)
+        @usableFromInline nonisolated(unsafe) static let empty = Storage.make(capacity: 0)
+    }
+
+    /// Where a storage's bytes are and how many (fixed at creation).
+    @usableFromInline
+    struct StorageHeader {
+        @usableFromInline let capacity: Int
+        @usableFromInline let bytes: UnsafeMutableRawPointer
     }
 
     @usableFromInline var storage: Storage
@@ -60,9 +70,9 @@ public struct ByteBuffer: Sendable {
             _writerIndex = 0
             return
         }
-        storage = Storage(capacity: capacity)
+        storage = Storage.make(capacity: capacity)
         base = 0
-        limit = storage.capacity
+        limit = storage.byteCapacity
         _readerIndex = 0
         _writerIndex = 0
     }
@@ -109,24 +119,24 @@ public struct ByteBuffer: Sendable {
     @usableFromInline
     mutating func makeRoom(_ count: Int, unique: Bool) {
         let needed = writerIndex + count
-        if unique && base == 0 && limit == storage.capacity {
+        if unique && base == 0 && limit == storage.byteCapacity {
             // Sole owner of whole storage: first try to reclaim consumed space cheaply when most of it is consumed.
-            if readerIndex > 0 && readerIndex >= storage.capacity / 2 && needed - readerIndex <= storage.capacity {
+            if readerIndex > 0 && readerIndex >= storage.byteCapacity / 2 && needed - readerIndex <= storage.byteCapacity {
                 discardReadBytes()
                 if writableBytes >= count { return }
             }
-            let fresh = Storage(capacity: Self.roundedCapacity(writerIndex + count))
+            let fresh = Storage.make(capacity: Self.roundedCapacity(writerIndex + count))
             if writerIndex > 0 { fresh.bytes.copyMemory(from: storage.bytes, byteCount: writerIndex) }
             storage = fresh
-            limit = fresh.capacity
+            limit = fresh.byteCapacity
             return
         }
         // Shared, or a slice: copy the bytes this buffer can see into fresh storage.
-        let fresh = Storage(capacity: Self.roundedCapacity(needed))
+        let fresh = Storage.make(capacity: Self.roundedCapacity(needed))
         if writerIndex > 0 { fresh.bytes.copyMemory(from: storage.bytes + base, byteCount: writerIndex) }
         storage = fresh
         base = 0
-        limit = fresh.capacity
+        limit = fresh.byteCapacity
     }
 
     @usableFromInline
@@ -145,11 +155,11 @@ public struct ByteBuffer: Sendable {
         }
         if !isKnownUniquelyReferenced(&storage) || base != 0 {
             let count = readableBytes
-            let fresh = Storage(capacity: Self.roundedCapacity(count))
+            let fresh = Storage.make(capacity: Self.roundedCapacity(count))
             fresh.bytes.copyMemory(from: storage.bytes + base + readerIndex, byteCount: count)
             storage = fresh
             base = 0
-            limit = fresh.capacity
+            limit = fresh.byteCapacity
         } else {
             (storage.bytes).copyMemory(from: storage.bytes + readerIndex, byteCount: readableBytes)
         }
@@ -163,9 +173,9 @@ public struct ByteBuffer: Sendable {
         if limit == 0 {
             // Empty storage (shared or a zero-length slice): nothing to keep.
         } else if !isKnownUniquelyReferenced(&storage) {
-            storage = Storage(capacity: limit)
+            storage = Storage.make(capacity: limit)
             base = 0
-            limit = storage.capacity
+            limit = storage.byteCapacity
         }
         _readerIndex = 0
         _writerIndex = 0
