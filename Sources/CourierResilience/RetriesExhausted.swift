@@ -13,7 +13,7 @@ public struct RetriesExhausted: Error, Sendable, CustomStringConvertible {
         case maximumAttempts
         /// Another wait would have passed the policy's maximum elapsed time.
         case maximumElapsedTime
-        /// Another wait would have passed the request's deadline.
+        /// Another wait would have passed the request's deadline, or the deadline ended the last attempt.
         case deadline
         /// The retry budget had no retry left.
         case budget

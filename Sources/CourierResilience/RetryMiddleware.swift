@@ -106,6 +106,11 @@ public final class RetryMiddleware: HTTPClientMiddleware, Sendable {
         case .failure(let error): judged = .error(error)
         }
         guard let reason = policy.retryReason(for: judged, of: request) else {
+            // An attempt cut short by the overall deadline stopped because of the deadline, not its error's kind.
+            if progress.attempt > 1, case .failure(let error) = outcome, error.code == .deadlineExceeded, let deadline,
+               clock.now() >= deadline {
+                return try finish(outcome, progress, .deadline, request)
+            }
             return try finish(outcome, progress, .notRetryable, request)
         }
         guard progress.attempt < policy.maximumAttempts else {

@@ -208,7 +208,7 @@ import CourierTestSupport
             Issue.record("no timeout")
         } catch let error as HTTPClientError {
             #expect(error.code == .deadlineExceeded)
-            #expect(error.retriesExhausted?.attempts == 3 && error.retriesExhausted?.reason == .notRetryable)
+            #expect(error.retriesExhausted?.attempts == 3 && error.retriesExhausted?.reason == .deadline)
         }
         // 0 → 2 s (attempt timeout), 2.1 → 4.1 s (attempt timeout), 4.2 → 5 s (the deadline).
         #expect(clock.now() == start + .seconds(5))
