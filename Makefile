@@ -110,7 +110,8 @@ test-asan: deps pydeps
 	$(SANITIZER_RUN) -Xswiftc -sanitize=address --scratch-path .build-asan
 
 test-tsan: deps pydeps
-	$(SANITIZER_RUN) -Xswiftc -sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/ThreadSanitizer.supp $(TSAN_OPTIONS)" \
+	  $(SANITIZER_RUN) -Xswiftc -sanitize=thread --scratch-path .build-tsan
 
 clean:
 	rm -rf .build .build-* .tmp
