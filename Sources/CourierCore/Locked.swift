@@ -21,7 +21,17 @@ public struct Locked<State>: ~Copyable {
     public init(_ initialState: consuming State) {
         cell = .allocate(capacity: 1)
         cell.initialize(to: Cell(mutex: pthread_mutex_t(), state: initialState))
+        #if DEBUG
+        // Debug builds check ownership, so locking twice from one thread traps (as `Mutex` did) instead of
+        // deadlocking.
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ERRORCHECK))
+        let status = pthread_mutex_init(Self.mutex(of: cell), &attributes)
+        pthread_mutexattr_destroy(&attributes)
+        #else
         let status = pthread_mutex_init(Self.mutex(of: cell), nil)
+        #endif
         precondition(status == 0, "pthread_mutex_init failed: \(status)")
     }
 
@@ -46,7 +56,8 @@ public struct Locked<State>: ~Copyable {
         _ body: (inout State) throws(E) -> Result
     ) throws(E) -> Result {
         let mutex = Self.mutex(of: cell)
-        pthread_mutex_lock(mutex)
+        let status = pthread_mutex_lock(mutex)
+        assert(status == 0, "a lock taken twice on one thread (or broken): pthread_mutex_lock returned \(status)")
         defer { pthread_mutex_unlock(mutex) }
         return try body(&Self.state(of: cell).pointee)
     }
