@@ -41,6 +41,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return .nanoseconds(delta > UInt64(Int64.max) ? Int64.min : -Int64(delta))
     }
 
+    /// The timestamp `nanoseconds` later, saturating at the end of time (cheaper than adding a `Duration`).
+    @inlinable
+    public func adding(nanoseconds: UInt64) -> Timestamp {
+        let (sum, overflow) = self.nanoseconds.addingReportingOverflow(nanoseconds)
+        return Timestamp(nanoseconds: overflow ? .max : sum)
+    }
+
     /// The duration since `earlier`, or zero if `earlier` is later.
     @inlinable
     public func elapsed(since earlier: Timestamp) -> Duration {

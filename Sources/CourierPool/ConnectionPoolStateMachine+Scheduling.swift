@@ -136,11 +136,3 @@ extension ConnectionPoolStateMachine {
         action.connections.append(.shutdownComplete)
     }
 }
-
-extension Timestamp {
-    /// The timestamp `nanoseconds` later, saturating at the end of time.
-    func adding(nanoseconds: UInt64) -> Timestamp {
-        let (sum, overflow) = self.nanoseconds.addingReportingOverflow(nanoseconds)
-        return Timestamp(nanoseconds: overflow ? .max : sum)
-    }
-}

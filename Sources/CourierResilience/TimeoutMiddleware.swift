@@ -1,6 +1,31 @@
 import Courier
 import CourierCore
 
+/// A limit on the wait for a response head, set on a request as its `responseHeadDeadline` (the nearer
+/// deadline wins): what `AttemptTimeoutMiddleware` and `DeadlineMiddleware` share.
+struct ResponseHeadLimit: Sendable {
+    let timeout: Duration
+    private let nanoseconds: UInt64
+
+    init(_ timeout: Duration, what: @autoclosure () -> String) {
+        precondition(timeout > .zero, what())
+        self.timeout = timeout
+        nanoseconds = UInt64(timeout.nanosecondsClamped)
+    }
+
+    /// The deadline of a limit starting at `now`.
+    @inline(__always)
+    func deadline(from now: Timestamp) -> Timestamp { now.adding(nanoseconds: nanoseconds) }
+
+    /// Sets the request's deadline from `now`; returns it if it is the one that binds.
+    func apply(to request: inout HTTPClientRequest, at now: Timestamp) -> Timestamp? {
+        let deadline = deadline(from: now)
+        guard request.responseHeadDeadline.map({ deadline < $0 }) ?? true else { return nil }
+        request.responseHeadDeadline = deadline
+        return deadline
+    }
+}
+
 /// Bounds each attempt: its response head must arrive within `timeout` of the attempt's start, or it fails
 /// with `deadlineExceeded` whose `underlying` is `AttemptTimedOut` — which the retry policy treats as
 /// transient. Place it inside the retry middleware. The response body is not bounded by it.
@@ -9,17 +34,15 @@ import CourierCore
 /// send, the wait for the head), so it costs a timer on the connection's loop and no extra task.
 public final class AttemptTimeoutMiddleware: HTTPClientMiddleware, Sendable {
     /// The longest an attempt may take to its response head.
-    public let timeout: Duration
+    public var timeout: Duration { limit.timeout }
     let clock: any ResilienceClock
     let telemetry: ResilienceTelemetry
-    private let nanoseconds: UInt64
+    private let limit: ResponseHeadLimit
 
     /// Attempts get `timeout` each, measured on `clock`.
     public init(_ timeout: Duration, clock: any ResilienceClock = SystemResilienceClock(),
                 telemetry: ResilienceTelemetry = .standard) {
-        precondition(timeout > .zero, "an attempt timeout must be positive")
-        self.timeout = timeout
-        nanoseconds = UInt64(timeout.nanosecondsClamped)
+        limit = ResponseHeadLimit(timeout, what: "an attempt timeout must be positive")
         self.clock = clock
         self.telemetry = telemetry
     }
@@ -36,14 +59,11 @@ public final class AttemptTimeoutMiddleware: HTTPClientMiddleware, Sendable {
 
     /// The deadline of an attempt starting at `now`.
     @inline(__always)
-    func deadline(from now: Timestamp) -> Timestamp { now.adding(nanoseconds: nanoseconds) }
+    func deadline(from now: Timestamp) -> Timestamp { limit.deadline(from: now) }
 
     /// Sets the attempt's deadline from `now`; returns whether it is the one that binds.
     func apply(to request: inout HTTPClientRequest, at now: Timestamp) -> Bool {
-        let deadline = now.adding(nanoseconds: nanoseconds)
-        guard request.responseHeadDeadline.map({ deadline < $0 }) ?? true else { return false }
-        request.responseHeadDeadline = deadline
-        return true
+        limit.apply(to: &request, at: now) != nil
     }
 
     /// The attempt's error as the caller sees it: a deadline this timeout set becomes `AttemptTimedOut`.
@@ -71,17 +91,15 @@ public struct AttemptTimedOut: Error, Sendable, CustomStringConvertible {
 /// an attempt. The response body is not bounded by it (use the request's `timeout`).
 public final class DeadlineMiddleware: HTTPClientMiddleware, Sendable {
     /// The longest a request may take to its response head, retries included.
-    public let timeout: Duration
+    public var timeout: Duration { limit.timeout }
     let clock: any ResilienceClock
     let telemetry: ResilienceTelemetry
-    private let nanoseconds: UInt64
+    private let limit: ResponseHeadLimit
 
     /// Requests get `timeout` in all, measured on `clock`.
     public init(_ timeout: Duration, clock: any ResilienceClock = SystemResilienceClock(),
                 telemetry: ResilienceTelemetry = .standard) {
-        precondition(timeout > .zero, "a deadline must be positive")
-        self.timeout = timeout
-        nanoseconds = UInt64(timeout.nanosecondsClamped)
+        limit = ResponseHeadLimit(timeout, what: "a deadline must be positive")
         self.clock = clock
         self.telemetry = telemetry
     }
@@ -98,14 +116,11 @@ public final class DeadlineMiddleware: HTTPClientMiddleware, Sendable {
 
     /// The deadline of a request starting at `now`.
     @inline(__always)
-    func deadline(from now: Timestamp) -> Timestamp { now.adding(nanoseconds: nanoseconds) }
+    func deadline(from now: Timestamp) -> Timestamp { limit.deadline(from: now) }
 
     /// Sets the request's deadline from `now`; returns it if it is the one that binds.
     func apply(to request: inout HTTPClientRequest, at now: Timestamp) -> Timestamp? {
-        let deadline = now.adding(nanoseconds: nanoseconds)
-        guard request.responseHeadDeadline.map({ deadline < $0 }) ?? true else { return nil }
-        request.responseHeadDeadline = deadline
-        return deadline
+        limit.apply(to: &request, at: now)
     }
 
     /// Reports the deadline passing (the error goes on unchanged).
@@ -115,14 +130,5 @@ public final class DeadlineMiddleware: HTTPClientMiddleware, Sendable {
             if now >= deadline { telemetry.record(.timedOut(.total, after: timeout), key: nil, request: request.head, time: now) }
         }
         return error
-    }
-}
-
-extension Timestamp {
-    /// The timestamp `nanoseconds` later, saturating (cheaper than adding a `Duration`).
-    @inline(__always)
-    func adding(nanoseconds: UInt64) -> Timestamp {
-        let (sum, overflow) = self.nanoseconds.addingReportingOverflow(nanoseconds)
-        return Timestamp(nanoseconds: overflow ? .max : sum)
     }
 }
