@@ -70,7 +70,8 @@ struct RequestExecution: Sendable {
             if error.requestNotProcessed {
                 // The connection was closing: nothing was sent and the body was not touched, so any request
                 // (a one-shot body stream included) may try another connection.
-                throw TransportError(error.code, error.message, underlying: ExchangeNotStarted(), requestNotProcessed: true)
+                throw TransportError(error.code, error.message, underlying: ExchangeNotStarted(cause: error.underlying),
+                                     requestNotProcessed: true)
             }
             throw error
         }
@@ -151,7 +152,9 @@ struct RequestExecution: Sendable {
 /// Marks the error of an exchange its connection refused to start (closing, no stream available): nothing
 /// of the request was sent or read.
 struct ExchangeNotStarted: Error, Sendable, CustomStringConvertible {
-    var description: String { "the connection took no new exchange" }
+    /// What the connection reported, if anything.
+    let cause: (any Error & Sendable)?
+    var description: String { "the connection took no new exchange" + (cause.map { ": \($0)" } ?? "") }
 }
 
 /// Marks the error of an exchange cancelled because its response head deadline passed.

@@ -39,15 +39,18 @@ struct BenchRunner {
             throw HTTPClientError(.shutdown, "cannot start the event loops: \(error)")
         }
         var configuration = plan.configuration
+        // `owned` are the clients to shut down; `clients` gives each connection's workers theirs.
+        let owned: [HTTPClient]
         let clients: [HTTPClient]
         if Self.speaksOnlyHTTP1(plan) {
             configuration.pool.maximumConnectionsPerHost = plan.connections
-            let shared = HTTPClient(configuration: configuration, eventLoopGroup: group)
-            clients = Array(repeating: shared, count: plan.connections)
+            owned = [HTTPClient(configuration: configuration, eventLoopGroup: group)]
+            clients = Array(repeating: owned[0], count: plan.connections)
         } else {
             configuration.pool.maximumConnectionsPerHost = 1
             configuration.pool.maximumHTTP2ConnectionsPerHost = 1
-            clients = (0..<plan.connections).map { _ in HTTPClient(configuration: configuration, eventLoopGroup: group) }
+            owned = (0..<plan.connections).map { _ in HTTPClient(configuration: configuration, eventLoopGroup: group) }
+            clients = owned
         }
         let result: Result<BenchResult, HTTPClientError>
         do throws(HTTPClientError) {
@@ -55,9 +58,7 @@ struct BenchRunner {
         } catch {
             result = .failure(error)
         }
-        for (index, client) in clients.enumerated() where index == 0 || client !== clients[index - 1] {
-            await client.shutdown()
-        }
+        for client in owned { await client.shutdown() }
         await group.shutdown()
         return try result.get()
     }

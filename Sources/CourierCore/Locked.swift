@@ -33,6 +33,7 @@ public struct Locked<State>: ~Copyable {
         let status = pthread_mutex_init(Self.mutex(of: cell), nil)
         #endif
         precondition(status == 0, "pthread_mutex_init failed: \(status)")
+        assert(MemoryLayout<Cell>.offset(of: \Cell.state) == Self.stateOffset, "Locked's state offset")
     }
 
     deinit {
@@ -41,14 +42,19 @@ public struct Locked<State>: ~Copyable {
         cell.deallocate()
     }
 
+    // `Cell` is a plain struct whose first field is the mutex, so the mutex sits at the cell's address; the
+    // state's offset is fixed per `State` (computed once, not looked up through a key path on every lock).
     private static func mutex(of cell: UnsafeMutablePointer<Cell>) -> UnsafeMutablePointer<pthread_mutex_t> {
-        UnsafeMutableRawPointer(cell).advanced(by: MemoryLayout<Cell>.offset(of: \Cell.mutex)!)
-            .assumingMemoryBound(to: pthread_mutex_t.self)
+        UnsafeMutableRawPointer(cell).assumingMemoryBound(to: pthread_mutex_t.self)
+    }
+
+    private static var stateOffset: Int {
+        let alignment = MemoryLayout<State>.alignment
+        return (MemoryLayout<pthread_mutex_t>.size + alignment - 1) / alignment * alignment
     }
 
     private static func state(of cell: UnsafeMutablePointer<Cell>) -> UnsafeMutablePointer<State> {
-        UnsafeMutableRawPointer(cell).advanced(by: MemoryLayout<Cell>.offset(of: \Cell.state)!)
-            .assumingMemoryBound(to: State.self)
+        (UnsafeMutableRawPointer(cell) + stateOffset).assumingMemoryBound(to: State.self)
     }
 
     /// Runs `body` with exclusive access to the state and returns its result.
