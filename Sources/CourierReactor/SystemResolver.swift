@@ -41,27 +41,26 @@ public final class SystemResolver: Resolver {
         if let literal = try? SocketAddress(ipAddress: host, port: port) { return [literal] }
         let key = host.lowercased()
         let now = clock.now()
-        enum Plan { case answer(Result<[SocketAddress], ReactorError>), wait, lookup }
-        // Decide under the lock; the continuation is registered in the same critical section below.
-        let cached: Result<[SocketAddress], ReactorError>? = cache.withLock { cache in
-            switch cache[key] {
-            case .resolved(let addresses, let expires) where expires > now: return .success(addresses)
-            case .failed(let error, let expires) where expires > now: return .failure(error)
-            default: return nil
-            }
-        }
-        if let cached { return try cached.get().map { $0.withPort(port) } }
+        // A fresh answer needs no continuation.
+        if let cached = cache.withLock({ Self.fresh($0[key], at: now) }) { return try cached.get().map { $0.withPort(port) } }
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<[SocketAddress], ReactorError>, Never>) in
-            let startLookup = cache.withLock { cache -> Bool in
+            // Decided again under the lock that registers the continuation: the lookup may have finished since
+            // the check above, and then its answer is used rather than a second query started.
+            enum Plan { case answer(Result<[SocketAddress], ReactorError>), wait, lookup }
+            let plan = cache.withLock { cache -> Plan in
+                if let cached = Self.fresh(cache[key], at: now) { return .answer(cached) }
                 if case .pending(var waiters) = cache[key] {
                     waiters.append(continuation)
                     cache[key] = .pending(waiters)
-                    return false
+                    return .wait
                 }
                 cache[key] = .pending([continuation])
-                return true
+                return .lookup
             }
-            if startLookup {
+            switch plan {
+            case .answer(let cached): continuation.resume(returning: cached)
+            case .wait: break
+            case .lookup:
                 pool.submit { [self] in
                     lookups.add(1, ordering: .relaxed)
                     let result = Self.getaddrinfo(host: host)
@@ -79,6 +78,15 @@ public final class SystemResolver: Resolver {
             }
         }
         return try result.get().map { $0.withPort(port) }
+    }
+
+    /// The cached outcome in `entry` if it has not expired at `now`.
+    private static func fresh(_ entry: Entry?, at now: Timestamp) -> Result<[SocketAddress], ReactorError>? {
+        switch entry {
+        case .resolved(let addresses, let expires) where expires > now: .success(addresses)
+        case .failed(let error, let expires) where expires > now: .failure(error)
+        default: nil
+        }
     }
 
     /// Drops every cached answer.
