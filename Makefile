@@ -106,8 +106,12 @@ TEST_FILTER ?=
 SANITIZER_RUN = SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) COURIER_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	$(SWIFT) test $(BUILD_FLAGS) $(if $(TEST_FILTER),--filter '$(TEST_FILTER)')
 
+# Leak detection is off: the exit tests and example programs end inside a running async main, whose frames
+# (and what they hold) LeakSanitizer reports at exit; resident memory and descriptors are checked by the
+# growth, hostile-server and soak tests instead.
 test-asan: deps pydeps
-	$(SANITIZER_RUN) -Xswiftc -sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS="detect_leaks=0 $(ASAN_OPTIONS)" \
+	  $(SANITIZER_RUN) -Xswiftc -sanitize=address --scratch-path .build-asan
 
 test-tsan: deps pydeps
 	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/ThreadSanitizer.supp $(TSAN_OPTIONS)" \

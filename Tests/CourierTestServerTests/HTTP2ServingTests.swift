@@ -157,7 +157,7 @@ struct HTTP2ServingTests {
         #expect(result.exitCode == 0, "\(result.errorOutput)")
         #expect(result.outputString == "\(size) 2")
         let growth = peak.load(ordering: .relaxed) - baseline
-        #expect(growth < 48 << 20, "resident memory grew by \(growth >> 20) MiB while serving 100 MiB over HTTP/2")
+        #expect(runsUnderSanitizer() || growth < 48 << 20, "resident memory grew by \(growth >> 20) MiB while serving 100 MiB over HTTP/2")
     }
 
     @Test("100 MiB over h2c in bounded memory")

@@ -46,11 +46,6 @@ import Glibc
     }
 }
 
-/// Whether this process was built with AddressSanitizer or ThreadSanitizer (their runtimes are linked in).
-func runsUnderSanitizer() -> Bool {
-    dlsym(nil, "__tsan_init") != nil || dlsym(nil, "__asan_init") != nil
-}
-
 /// Resident set size of this process in bytes (from /proc/self/statm).
 func residentBytes() -> Int {
     guard let file = fopen("/proc/self/statm", "r") else { return 0 }
