@@ -13,7 +13,7 @@ import Synchronization
 /// cost a check each; observation (listener, debug logs, metrics) is made only when one of those is on.
 extension HTTPClient {
     /// Runs `request` through every feature, the middleware chain and the transport.
-    func executeWithFeatures(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+    nonisolated(nonsending) func executeWithFeatures(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         var request = request
         if let contentType = request.body?.contentType, request.head.headerFields[.contentType] == nil {
             request.head.headerFields[.contentType] = contentType
@@ -31,7 +31,7 @@ extension HTTPClient {
         }
     }
 
-    private func executeFollowingRedirects(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+    private nonisolated(nonsending) func executeFollowingRedirects(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         if request.options.followRedirects ?? configuration.redirects.isEnabled {
             return try await RedirectFollower(policy: configuration.redirects).run(request) { (hop) async throws(HTTPClientError) in
                 try await executeHop(hop)
@@ -41,7 +41,7 @@ extension HTTPClient {
     }
 
     /// The bottom of the middleware chain: the per-hop features around the transport.
-    func executeFeaturesAndTransport(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+    nonisolated(nonsending) func executeFeaturesAndTransport(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         var request = request
         let decompress = request.options.decompressResponse ?? configuration.decompression.isEnabled
         if decompress { ContentDecoding.prepare(&request.head) }

@@ -130,7 +130,7 @@ public final class HTTPClient: Sendable {
     }
 
     /// One hop of a request through the middleware chain, with the per-hop features at its bottom.
-    func executeHop(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+    nonisolated(nonsending) func executeHop(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         let middleware = configuration.middleware
         if middleware.isEmpty { return try await executeFeaturesAndTransport(request) }
         if middleware.count == 1 {
@@ -150,7 +150,7 @@ public final class HTTPClient: Sendable {
         return HTTPClientNext { (request) async throws(HTTPClientError) in try await first.execute(request, next: rest) }
     }
 
-    func bottom(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+    nonisolated(nonsending) func bottom(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         switch configuration.transport {
         case .network: return try await send(request)
         case .mock(let answer):
@@ -163,7 +163,7 @@ public final class HTTPClient: Sendable {
     }
 
     /// The network executor: a pooled connection, the exchange, and the retries that cannot duplicate effects.
-    private func send(_ clientRequest: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+    private nonisolated(nonsending) func send(_ clientRequest: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         var request = clientRequest.head
         let body = clientRequest.body
         var origin = try Self.origin(of: request)

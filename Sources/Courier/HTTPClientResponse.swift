@@ -57,6 +57,12 @@ public struct HTTPClientResponse: Sendable {
 
             /// The next chunk, or nil at the end; throws `HTTPClientError` when the body fails.
             public mutating func next() async throws -> ByteBuffer? {
+                try await next(isolation: nil)
+            }
+
+            /// The next chunk, running in the caller's isolation (a `for await` loop calls this one, so reading
+            /// a chunk that is ready costs no executor switch).
+            public mutating func next(isolation actor: isolated (any Actor)?) async throws -> ByteBuffer? {
                 guard !done else { return nil }
                 switch source {
                 case .empty:

@@ -15,8 +15,8 @@ struct RedirectFollower {
         .expect, HTTPField.Name("Content-MD5")!, HTTPField.Name("Digest")!,
     ]
 
-    func run(_ original: HTTPClientRequest,
-             send: (HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse)
+    nonisolated(nonsending) func run(_ original: HTTPClientRequest,
+             send: nonisolated(nonsending) (HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse)
         async throws(HTTPClientError) -> HTTPClientResponse {
         var request = original
         var redirects: [HTTPClientResponse.Redirect] = []

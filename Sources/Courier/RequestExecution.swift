@@ -19,7 +19,7 @@ struct RequestExecution: Sendable {
     /// Hears when the request was sent (listeners, debug logs, metrics), if any.
     let observation: RequestObservation?
 
-    func run(on connection: any ClientConnection, pool: OriginPool) async throws(TransportError) -> HTTPClientResponse {
+    nonisolated(nonsending) func run(on connection: any ClientConnection, pool: OriginPool) async throws(TransportError) -> HTTPClientResponse {
         let loop = connection.loop
         if loop.inEventLoop { return try await exchange(on: connection, pool: pool) }
         let result: Result<HTTPClientResponse, TransportError> = await withTaskExecutorPreference(loop) {
@@ -106,7 +106,7 @@ struct RequestExecution: Sendable {
         }
     }
 
-    private func sendBody(_ body: HTTPClientRequestBody, through exchange: ClientExchange) async throws(TransportError) {
+    private nonisolated(nonsending) func sendBody(_ body: HTTPClientRequestBody, through exchange: ClientExchange) async throws(TransportError) {
         switch body.storage {
         case .bytes(let buffer):
             try await exchange.writeBody(buffer)
@@ -163,8 +163,8 @@ struct ResponseHeadDeadlinePassed: Error, Sendable, CustomStringConvertible {
 }
 
 /// `withTaskCancellationHandler` for an operation with a typed error.
-func withTaskCancellationHandlerTyped<T: Sendable>(
-    _ operation: () async throws(TransportError) -> T, onCancel: @Sendable () -> Void
+nonisolated(nonsending) func withTaskCancellationHandlerTyped<T: Sendable>(
+    _ operation: nonisolated(nonsending) () async throws(TransportError) -> T, onCancel: @Sendable () -> Void
 ) async throws(TransportError) -> T {
     let result: Result<T, TransportError> = await withTaskCancellationHandler {
         do throws(TransportError) {

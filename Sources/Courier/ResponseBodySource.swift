@@ -6,7 +6,7 @@ import Synchronization
 /// to be iterated once.
 protocol ResponseBodySource: AnyObject, Sendable {
     /// The next chunk, or nil at the end.
-    func next() async throws -> ByteBuffer?
+    nonisolated(nonsending) func next() async throws -> ByteBuffer?
     /// The consumer gives up: release the connection and stop producing.
     func cancel()
     /// Trailers, once the body was read to its end.
@@ -46,7 +46,7 @@ extension HTTPClientResponse.Body {
 }
 
 extension BodyStreamHandle: ResponseBodySource {
-    func next() async throws -> ByteBuffer? { try await stream.next() }
+    nonisolated(nonsending) func next() async throws -> ByteBuffer? { try await stream.next() }
     func cancel() { stream.cancel() }
     var trailers: HTTPFields? {
         if case .finished(let trailers)? = stream.endState { return trailers }

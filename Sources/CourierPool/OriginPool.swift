@@ -96,7 +96,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
     /// `releaseUnused(_:)` if no exchange was started on it.
     /// A request still waiting at `deadline` (if given) fails with `acquireTimeout`, whatever the pool's own
     /// acquire timeout; the timer is set only if the request has to wait.
-    public func acquire(preferredLoop loop: EventLoop?, deadline: Timestamp? = nil) async throws(PoolError) -> any ClientConnection {
+    public nonisolated(nonsending) func acquire(preferredLoop loop: EventLoop?, deadline: Timestamp? = nil) async throws(PoolError) -> any ClientConnection {
         let loopID = loop.flatMap(loopID(of:))
         let requestID = state.withLock { state -> RequestID in
             defer { state.nextRequest += 1 }

@@ -165,7 +165,7 @@ public final class BodyStream: Sendable {
 
     /// The next chunk, or nil at the end of the body; throws the body's error, or `CancellationError` when the
     /// awaiting task is cancelled (which also cancels the stream).
-    public func next() async throws -> ByteBuffer? {
+    public nonisolated(nonsending) func next() async throws -> ByteBuffer? {
         if let ready = takeReady() {
             let chunk = try ready.get()
             if chunk != nil { reportConsumptionIfDue() }

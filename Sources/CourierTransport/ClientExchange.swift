@@ -52,7 +52,7 @@ public final class ClientExchange: @unchecked Sendable {
     // MARK: - The request's side
 
     /// Sends a chunk of the request body, waiting while the connection (or HTTP/2 window) cannot take more.
-    public func writeBody(_ chunk: ByteBuffer) async throws(TransportError) {
+    public nonisolated(nonsending) func writeBody(_ chunk: ByteBuffer) async throws(TransportError) {
         loop.assertInEventLoop()
         if let failure { throw failure }
         guard chunk.readableBytes > 0 else { return }
@@ -92,7 +92,7 @@ public final class ClientExchange: @unchecked Sendable {
 
     /// Waits for `100 Continue` (true) or a final response (false, the body must not be sent), at most
     /// `timeout`; a server that says nothing in that time gets the body anyway (RFC 9110 §10.1.1).
-    public func waitForContinue(timeout: Duration) async throws(TransportError) -> Bool {
+    public nonisolated(nonsending) func waitForContinue(timeout: Duration) async throws(TransportError) -> Bool {
         loop.assertInEventLoop()
         if let failure { throw failure }
         if let continueSignal { return continueSignal }
@@ -111,7 +111,7 @@ public final class ClientExchange: @unchecked Sendable {
     }
 
     /// The final response head, once it arrives.
-    public func response() async throws(TransportError) -> HTTPResponse {
+    public nonisolated(nonsending) func response() async throws(TransportError) -> HTTPResponse {
         loop.assertInEventLoop()
         if let head { return try head.get() }
         // The state is checked again inside: the continuation's closure may run after other loop work.
