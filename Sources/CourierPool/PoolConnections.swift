@@ -3,8 +3,9 @@ import CourierCore
 /// The connections of one pool and the counts the limits are checked against.
 ///
 /// A pool holds a handful of connections (8 HTTP/1.1 or 4 HTTP/2 by default), so they live in a flat array
-/// searched linearly: for these sizes a scan beats hashing several times over. Idle HTTP/1.1 connections
-/// carry a release stamp so the most recently used one can be picked and the others left to time out.
+/// searched linearly: for these sizes a scan beats hashing several times over. Reusable HTTP/1.1 connections
+/// also sit on a stack in release order, so the most recently used one is picked without a scan (a pool
+/// sized for 64 concurrent requests leases on every request) and the others are left to time out.
 struct PoolConnections: Sendable {
     /// One connection as the pool sees it.
     struct Connection: Sendable {
@@ -37,8 +38,6 @@ struct PoolConnections: Sendable {
         var idleSince: Timestamp = .zero
         /// Whether the driver holds an idle timer for this connection.
         var idleTimerArmed = false
-        /// Orders idle HTTP/1.1 connections by release, most recent highest.
-        var releaseStamp: UInt64 = 0
 
         var isStarting: Bool { state == .starting }
 
@@ -73,7 +72,8 @@ struct PoolConnections: Sendable {
     /// Every connection, in no particular order.
     private(set) var all: [Connection] = []
     private var nextID: UInt64 = 0
-    private var releases: UInt64 = 0
+    /// Reusable HTTP/1.1 connections (role `.http1(reusable: true)`), the most recently released last.
+    private var reusableStack: [(id: ConnectionID, loop: LoopID?)] = []
 
     /// Connections being established.
     private(set) var startingCount = 0
@@ -134,6 +134,7 @@ struct PoolConnections: Sendable {
         guard let index = position(of: id) else { return nil }
         let connection = all[index]
         count(connection.role, by: -1)
+        if connection.role == .http1(reusable: true) { dropReusable(id) }
         all.swapAt(index, all.count - 1)
         all.removeLast()
         return connection
@@ -150,8 +151,9 @@ struct PoolConnections: Sendable {
             count(before, by: -1)
             count(after, by: 1)
             if after == .http1(reusable: true) {
-                releases += 1
-                all[index].releaseStamp = releases
+                reusableStack.append((id, all[index].loop))
+            } else if before == .http1(reusable: true) {
+                dropReusable(id)
             }
         }
         return result
@@ -160,18 +162,18 @@ struct PoolConnections: Sendable {
     /// The idle HTTP/1.1 connection a request should use: the most recently released one on `loop`, else
     /// the most recently released one.
     func idleHTTP1Candidate(preferring loop: LoopID?) -> ConnectionID? {
-        guard reusableHTTP1Count > 0 else { return nil }
-        var best = -1
-        var bestOnLoop = -1
-        for index in all.indices where all[index].role == .http1(reusable: true) {
-            let stamp = all[index].releaseStamp
-            if best < 0 || stamp > all[best].releaseStamp { best = index }
-            if loop != nil && all[index].loop == loop && (bestOnLoop < 0 || stamp > all[bestOnLoop].releaseStamp) {
-                bestOnLoop = index
-            }
+        guard let last = reusableStack.last else { return nil }
+        guard let loop, last.loop != loop else { return last.id }
+        return reusableStack.last { $0.loop == loop }?.id ?? last.id
+    }
+
+    /// Takes `id` off the reusable stack; it is almost always on top (the candidate just leased).
+    private mutating func dropReusable(_ id: ConnectionID) {
+        if reusableStack.last?.id == id {
+            reusableStack.removeLast()
+        } else if let index = reusableStack.lastIndex(where: { $0.id == id }) {
+            reusableStack.remove(at: index)
         }
-        let chosen = bestOnLoop >= 0 ? bestOnLoop : best
-        return chosen >= 0 ? all[chosen].id : nil
     }
 
     /// The HTTP/2 connection a new stream should use: on `loop` if one there has room, else the one with

@@ -67,6 +67,8 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
     private var draining = false
     private var readPausedForBody = false
     private var lastActivity = SystemClock.now()
+    /// The last response's field names, reused while the server keeps sending the same ones.
+    private var fieldNames = FieldNameCache()
     private var readTimer: ScheduledTask?
     /// Exchanges completed on this connection (a reused connection has completed at least one).
     public private(set) var completedExchanges = 0
@@ -118,7 +120,7 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
         do {
             var fields: [(name: String, value: String)] = []
             fields.reserveCapacity(request.headerFields.count)
-            for field in request.headerFields where !Self.reservedNames.contains(field.name) {
+            for field in request.headerFields where !Self.isReserved(field.name) {
                 fields.append((name: field.name.rawName, value: field.value))
             }
             try serializer.writeRequestHead(
@@ -150,7 +152,13 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
         return exchange
     }
 
-    private static let reservedNames: Set<HTTPField.Name> = [.contentLength, .transferEncoding, HTTPField.Name("host")!]
+    /// Fields the serializer writes itself (framing and Host). Compared, not hashed: a set lookup hashed every
+    /// field's name on every request.
+    private static func isReserved(_ name: HTTPField.Name) -> Bool {
+        name == .contentLength || name == .transferEncoding || name == hostName
+    }
+
+    private static let hostName = HTTPField.Name("host")!
 
     public func close(error: TransportError?) {
         loop.assertInEventLoop()
@@ -178,17 +186,17 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
             guard let event else { break }
             switch event {
             case .informational(let head):
-                exchange.receivedInformational(Self.response(from: head))
+                exchange.receivedInformational(response(from: head))
             case .head(let head):
                 keepAlive = head.keepAlive
-                exchange.receivedHead(Self.response(from: head))
+                exchange.receivedHead(response(from: head))
             case .body(let bytes):
                 if exchange.body.yield(bytes) == .pause && !readPausedForBody {
                     readPausedForBody = true
                     stream.pauseReading()
                 }
             case .end(let trailers):
-                exchange.body.finish(trailers: trailers.map(Self.fields(from:)))
+                exchange.body.finish(trailers: trailers.map { fields(from: $0) })
                 responseDone = true
                 finishExchangeIfDone()
             case .upgraded:
@@ -287,19 +295,16 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
 
     // MARK: - Conversions
 
-    static func response(from head: HTTP1ResponseHead) -> HTTPResponse {
+    func response(from head: HTTP1ResponseHead) -> HTTPResponse {
         HTTPResponse(status: HTTPResponse.Status(code: head.status, reasonPhrase: head.reason),
                      headerFields: fields(from: head.fields))
     }
 
-    static func fields(from fields: HTTP1Fields) -> HTTPFields {
-        var result = HTTPFields()
-        result.reserveCapacity(fields.count)
-        for field in fields {
-            guard let name = HTTPField.Name(field.name) else { continue }
-            result.append(HTTPField(name: name, value: field.value))
+    func fields(from fields: HTTP1Fields) -> HTTPFields {
+        fieldNames.fields(count: fields.count) { index in
+            let field = fields[index]
+            return (field.name, field.value)
         }
-        return result
     }
 }
 

@@ -78,6 +78,8 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     /// Why the connection failed, when it did (a protocol error of the server, a socket error).
     public private(set) var failure: TransportError?
     private var lastRead = SystemClock.now()
+    /// The last response's field names, reused while the server keeps sending the same ones.
+    private var fieldNames = FieldNameCache()
 
     /// Wraps a connected stream, sends the connection preface and our SETTINGS, and starts reading.
     ///
@@ -220,11 +222,11 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             break
         case .informationalResponse(let id, let head):
             streams[id]?.lastActivity = batchTime
-            streams[id]?.exchange.receivedInformational(Self.response(head))
+            streams[id]?.exchange.receivedInformational(response(head))
         case .response(let id, let head, let endStream):
             guard let context = streams[id] else { return }
             streams[id]?.lastActivity = batchTime
-            context.exchange.receivedHead(Self.response(head))
+            context.exchange.receivedHead(response(head))
             if endStream { context.exchange.body.finish() }
         case .data(let id, let bytes, let endStream):
             guard let context = streams[id] else {
@@ -236,7 +238,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             if bytes.readableBytes > 0 { context.exchange.body.yield(bytes) }
             if endStream { context.exchange.body.finish() }
         case .trailers(let id, let fields):
-            streams[id]?.exchange.body.finish(trailers: Self.fields(fields))
+            streams[id]?.exchange.body.finish(trailers: self.fields(fields))
         case .windowOpened(let id):
             guard streams[id] != nil else { return }
             streams[id]?.lastActivity = batchTime
@@ -424,18 +426,15 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
 
     // MARK: - Conversions
 
-    static func response(_ head: HTTP2ResponseHead) -> HTTPResponse {
+    func response(_ head: HTTP2ResponseHead) -> HTTPResponse {
         HTTPResponse(status: HTTPResponse.Status(code: head.status), headerFields: fields(head.fields))
     }
 
-    static func fields(_ fields: HTTP2HeaderFields) -> HTTPFields {
-        var result = HTTPFields()
-        result.reserveCapacity(fields.count)
-        for field in fields {
-            guard let name = HTTPField.Name(field.name) else { continue }
-            result.append(HTTPField(name: name, value: field.value))
+    func fields(_ fields: HTTP2HeaderFields) -> HTTPFields {
+        fieldNames.fields(count: fields.count) { index in
+            let field = fields[fields.startIndex + index]
+            return (field.name, field.value)
         }
-        return result
     }
 
     /// A response head over our limits is `limitExceeded`, as on HTTP/1.1; every other failure of the server
