@@ -402,7 +402,12 @@ extension ByteBuffer {
             }
         }
         #expect(total == 2500 * 4096)
-        #expect(Set(server.requests(path: "/bytes/4096").map(\.connectionID)).count == 1)
+        let recorded = server.requests(path: "/bytes/4096")
+        // On failure, where the second connection began and how the first one's last requests ended.
+        let switchIndex = recorded.firstIndex { $0.connectionID != recorded.first?.connectionID }
+        let around = switchIndex.map { Array(recorded[max(0, $0 - 3)..<min(recorded.count, $0 + 2)]) } ?? []
+        #expect(Set(recorded.map(\.connectionID)).count == 1,
+                "connection changed at request \(switchIndex ?? -1): \(around.map { "\($0) failure=\($0.failure ?? "-")" })")
         await client.shutdown()
         await server.shutdown()
     }
