@@ -449,11 +449,39 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
 extension HTTP2ClientConnection: ByteStreamHandler {
     public func streamDidRead(_ buffer: inout ByteBuffer) {
         if readTimeout != nil { lastRead = SystemClock.now() }
-        if readBuffer.readableBytes == 0 {
-            readBuffer = buffer.readAll()
-        } else {
-            readBuffer.writeBuffer(buffer)
-            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+        if readBuffer.readableBytes > 0 {
+            // A frame was split across reads: copy only the bytes that complete it, decode it, and take the
+            // rest of this read without copying (copying every read behind a partial frame was the main cost
+            // of a download).
+            completeSplitFrame(from: &buffer)
+            if readBuffer.readableBytes > 0 || buffer.readableBytes == 0 {
+                readBuffer.writeBuffer(buffer)
+                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+                processEvents()
+                return
+            }
+        }
+        readBuffer = buffer.readAll()
+        processEvents()
+    }
+
+    /// Moves from `buffer` to `readBuffer` what the frame begun in `readBuffer` still lacks (its header, then
+    /// its payload) and decodes it. Leaves `readBuffer` non-empty when the frame is still incomplete or too
+    /// large to complete this way (the decoder judges it then).
+    private func completeSplitFrame(from buffer: inout ByteBuffer) {
+        let header = 9
+        if readBuffer.readableBytes < header {
+            let moved = min(header - readBuffer.readableBytes, buffer.readableBytes)
+            readBuffer.writeBuffer(buffer.readSlice(length: moved)!)
+            if readBuffer.readableBytes < header { return }
+        }
+        let length = readBuffer.readableBytesView.prefix(3).reduce(0) { $0 << 8 | Int($1) }
+        guard length <= 1 << 16 else { return }
+        let missing = header + length - readBuffer.readableBytes
+        if missing > 0 {
+            let moved = min(missing, buffer.readableBytes)
+            readBuffer.writeBuffer(buffer.readSlice(length: moved)!)
+            if moved < missing { return }
         }
         processEvents()
     }
