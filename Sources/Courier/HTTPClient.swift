@@ -116,16 +116,18 @@ public final class HTTPClient: Sendable {
 
     /// Sends `request` (scheme and authority name the origin) with `body`, and returns the response once its
     /// head arrived; the body streams after. `timeout` bounds the whole exchange, body included (it overrides
-    /// the configuration's total timeout). Cancelling the calling task cancels the request.
-    public func execute(
+    /// the configuration's total timeout). Cancelling the calling task cancels the request. Runs in the
+    /// caller's isolation (no executor switch) until the exchange, which runs on the connection's event loop.
+    public nonisolated(nonsending) func execute(
         _ request: HTTPRequest, body: HTTPClientRequestBody? = nil, timeout: Duration? = nil
     ) async throws(HTTPClientError) -> HTTPClientResponse {
         try await execute(HTTPClientRequest(head: request, body: body, timeout: timeout))
     }
 
     /// Sends a request through the client's features (redirects, cookies, decompression; see
-    /// `HTTPClient+Features.swift`), the middleware chain and the transport.
-    public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+    /// `HTTPClient+Features.swift`), the middleware chain and the transport, in the caller's isolation until
+    /// the exchange, which runs on the connection's event loop.
+    public nonisolated(nonsending) func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         try await executeWithFeatures(request)
     }
 

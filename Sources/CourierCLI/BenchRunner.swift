@@ -128,7 +128,7 @@ struct BenchRunner {
     }
 
     /// The hot loop: `quota` requests one after another, or until `deadline`.
-    private static func work(_ client: HTTPClient, _ request: HTTPRequest, quota: Int,
+    private nonisolated(nonsending) static func work(_ client: HTTPClient, _ request: HTTPRequest, quota: Int,
                              deadline: Timestamp?, recorder: LatencyRecorder) async -> BenchStatistics {
         var statistics = BenchStatistics(recorder: recorder)
         var remaining = quota
@@ -142,7 +142,7 @@ struct BenchRunner {
 
     /// One request with its body read to the end, recorded in `statistics`; returns the protocol on success.
     @inline(__always)
-    private static func exchange(_ client: HTTPClient, _ request: HTTPRequest,
+    private nonisolated(nonsending) static func exchange(_ client: HTTPClient, _ request: HTTPRequest,
                                  _ statistics: inout BenchStatistics) async -> HTTPProtocolVersion? {
         let started = SystemClock.now()
         do {

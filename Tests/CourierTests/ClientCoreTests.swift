@@ -373,6 +373,40 @@ extension ByteBuffer {
     }
 }
 
+/// Calls the client from the main actor (a serial executor of its own, which a task's executor preference does
+/// not move): the request runs there until its exchange, which must still run on the connection's event loop
+/// (the exchange checks it with a precondition).
+@MainActor
+enum MainActorCaller {
+    static func fetch(_ client: HTTPClient, _ url: String) async throws -> Int {
+        // `execute` itself: the conveniences (`get`, `post`) leave the caller's isolation on entry.
+        let response = try await client.execute(try HTTPClient.request(.get, url))
+        return try await response.body.collect(upTo: 1 << 20).readableBytes
+    }
+
+    static func upload(_ client: HTTPClient, _ url: String, _ chunks: [ByteBuffer], length: Int) async throws -> Int {
+        let response = try await client.execute(try HTTPClient.request(.post, url), body: .stream(StreamOf(chunks), length: length))
+        return try await response.body.collect(upTo: 1 << 20).readableBytes
+    }
+}
+
+@Suite struct MainActorCallerTests {
+    @Test(arguments: [false, true])
+    func requestsFromTheMainActorRunTheirExchangeOnTheLoop(http2: Bool) async throws {
+        let server = try await TestServer.start()
+        var configuration = HTTPClient.Configuration()
+        if http2 { configuration.httpVersion = .http2PriorKnowledge }
+        let client = HTTPClient(configuration: configuration)
+        let received = try await withTimeout { try await MainActorCaller.fetch(client, server.url("/bytes/3000")) }
+        #expect(received == 3000)
+        let chunks = (0..<8).map { _ in ByteBuffer(repeating: 0x62, count: 4096) }
+        let echoed = try await withTimeout { try await MainActorCaller.upload(client, server.url("/echo"), chunks, length: 8 * 4096) }
+        #expect(echoed == 8 * 4096)
+        await client.shutdown()
+        await server.shutdown()
+    }
+}
+
 @Suite struct HTTP2ClientTests {
     static func h2cClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration()
