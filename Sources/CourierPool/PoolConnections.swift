@@ -79,8 +79,6 @@ struct PoolConnections: Sendable {
     private(set) var startingCount = 0
     /// Established HTTP/1.1 connections (idle or leased).
     private(set) var http1Count = 0
-    /// Idle HTTP/1.1 connections that accept a request.
-    private(set) var reusableHTTP1Count = 0
     /// Established HTTP/2 connections that accept new streams (not going away).
     private(set) var activeHTTP2Count = 0
 
@@ -205,9 +203,8 @@ struct PoolConnections: Sendable {
     private mutating func count(_ role: Connection.Role, by delta: Int) {
         switch role {
         case .starting: startingCount += delta
-        case .http1(let reusable):
+        case .http1:
             http1Count += delta
-            if reusable { reusableHTTP1Count += delta }
         case .http2(let active):
             if active { activeHTTP2Count += delta }
         }

@@ -469,15 +469,14 @@ extension HTTP2ClientConnection: ByteStreamHandler {
     /// its payload) and decodes it. Leaves `readBuffer` non-empty when the frame is still incomplete or too
     /// large to complete this way (the decoder judges it then).
     private func completeSplitFrame(from buffer: inout ByteBuffer) {
-        let header = 9
-        if readBuffer.readableBytes < header {
-            let moved = min(header - readBuffer.readableBytes, buffer.readableBytes)
+        let headerSize = HTTP2Frame.headerSize
+        if readBuffer.readableBytes < headerSize {
+            let moved = min(headerSize - readBuffer.readableBytes, buffer.readableBytes)
             readBuffer.writeBuffer(buffer.readSlice(length: moved)!)
-            if readBuffer.readableBytes < header { return }
         }
-        let length = readBuffer.readableBytesView.prefix(3).reduce(0) { $0 << 8 | Int($1) }
-        guard length <= 1 << 16 else { return }
-        let missing = header + length - readBuffer.readableBytes
+        guard let header = HTTP2FrameHeader(peekingAt: readBuffer),
+              header.length <= machine.configuration.maxFrameSize else { return }
+        let missing = headerSize + header.length - readBuffer.readableBytes
         if missing > 0 {
             let moved = min(missing, buffer.readableBytes)
             readBuffer.writeBuffer(buffer.readSlice(length: moved)!)
