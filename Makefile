@@ -107,8 +107,8 @@ SANITIZER_RUN = SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) COU
 	$(SWIFT) test $(BUILD_FLAGS) $(if $(TEST_FILTER),--filter '$(TEST_FILTER)')
 
 # Leak detection is off: the exit tests and example programs end inside a running async main, whose frames
-# (and what they hold) LeakSanitizer reports at exit; resident memory and descriptors are checked by the
-# growth, hostile-server and soak tests instead.
+# (and what they hold) LeakSanitizer reports at exit; `make test` checks resident memory and descriptors with
+# the growth, hostile-server and soak tests instead (under a sanitizer only descriptors are checked).
 test-asan: deps pydeps
 	ASAN_OPTIONS="detect_leaks=0 $(ASAN_OPTIONS)" \
 	  $(SANITIZER_RUN) -Xswiftc -sanitize=address --scratch-path .build-asan
