@@ -336,6 +336,7 @@ public final class EventLoop: @unchecked Sendable {
         exited.store(true, ordering: .releasing)
         runQueuedWork()
         drainRemoteAfterExit()
+        selector.close()
     }
 
     private func drainRemoteAfterExit() {

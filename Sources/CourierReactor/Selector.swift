@@ -1,4 +1,5 @@
 import CCourierSystem
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,12 +24,17 @@ struct SelectorEvent {
 /// The only code that touches epoll. Level-triggered; each registration carries an id packed beside the fd
 /// in epoll's user data, so an event for a descriptor that was closed and reused in the same batch is dropped.
 /// An eventfd wakes the loop when work arrives from another thread. Owned by one event loop; only
-/// `wakeUp()` is called from other threads.
+/// `wakeUp()` is called from other threads. The loop closes it when its thread ends, so a stopped loop
+/// holds no descriptor however long the object lives.
 final class Selector {
     let epollFD: Int32
     let wakeupFD: Int32
     private var events: UnsafeMutablePointer<epoll_event>
     private let eventCapacity: Int32 = 256
+    /// `closedFlag` once closed, plus the number of `wakeUp` calls in progress: `close` waits for those to
+    /// finish so that no wake-up ever writes to a closed (and possibly reused) descriptor number.
+    private let wakeState = Atomic<Int>(0)
+    private static let closedFlag = 1 << 40
 
     init() throws(ReactorError) {
         let epoll = try SystemCalls.call("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
@@ -49,10 +55,21 @@ final class Selector {
     }
 
     deinit {
-        SystemCalls.close(wakeupFD)
-        SystemCalls.close(epollFD)
+        close()
         events.deallocate()
     }
+
+    /// Closes both descriptors once; later calls and later registrations or wake-ups do nothing.
+    /// Called on the loop thread (or from `deinit`).
+    func close() {
+        let previous = wakeState.bitwiseOr(Self.closedFlag, ordering: .acquiringAndReleasing).oldValue
+        guard previous & Self.closedFlag == 0 else { return }
+        while wakeState.load(ordering: .acquiring) != Self.closedFlag { sched_yield() }
+        SystemCalls.close(wakeupFD)
+        SystemCalls.close(epollFD)
+    }
+
+    private var isClosed: Bool { wakeState.load(ordering: .relaxed) & Self.closedFlag != 0 }
 
     private static func pack(fd: Int32, id: UInt32) -> UInt64 { UInt64(id) << 32 | UInt64(UInt32(bitPattern: fd)) }
 
@@ -64,6 +81,7 @@ final class Selector {
     }
 
     func register(fd: Int32, id: UInt32, interest: SelectorInterest) throws(ReactorError) {
+        guard !isClosed else { throw ReactorError(.loopShutDown, context: "register fd \(fd)") }
         var event = epoll_event()
         event.events = Self.mask(interest)
         event.data.u64 = Self.pack(fd: fd, id: id)
@@ -71,6 +89,7 @@ final class Selector {
     }
 
     func reregister(fd: Int32, id: UInt32, interest: SelectorInterest) throws(ReactorError) {
+        guard !isClosed else { throw ReactorError(.loopShutDown, context: "reregister fd \(fd)") }
         var event = epoll_event()
         event.events = Self.mask(interest)
         event.data.u64 = Self.pack(fd: fd, id: id)
@@ -78,14 +97,19 @@ final class Selector {
     }
 
     func deregister(fd: Int32) {
+        guard !isClosed else { return }
         var event = epoll_event()
         _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, &event)
     }
 
     /// Writes to the eventfd so a blocked `wait` returns. Safe from any thread.
     func wakeUp() {
-        var one: UInt64 = 1
-        _ = write(wakeupFD, &one, 8)
+        let previous = wakeState.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
+        if previous & Self.closedFlag == 0 {
+            var one: UInt64 = 1
+            _ = write(wakeupFD, &one, 8)
+        }
+        wakeState.wrappingSubtract(1, ordering: .releasing)
     }
 
     /// Waits for events (at most `timeoutMilliseconds`, -1 = forever) and calls `body` for each;

@@ -11,16 +11,26 @@ import Glibc
     /// descriptors, not those of suites running in parallel. The scenario runs twice: the first run lets the
     /// runtime open what it opens lazily (Dispatch's timers and event manager); the second is counted.
     @Test func shuttingLoopsDownLeavesNoDescriptorOpen() async throws {
-        await #expect(processExitsWith: .success) {
-            _ = try await descriptorScenario()
-            let before = openFileDescriptorCount()
-            let during = try await descriptorScenario()
-            let after = openFileDescriptorCount()
-            if during < before + 4 + 1 + 10 || after != before {
-                print("descriptors before \(before), during \(during), after \(after): \(openFileDescriptors())")
-                exit(1)
+        // The child prints its verdict and exits normally, so a failure arrives with its explanation.
+        let result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            do {
+                _ = try await descriptorScenario()
+                let before = openFileDescriptorCount()
+                let beforeList = openFileDescriptors()
+                let during = try await descriptorScenario()
+                let after = openFileDescriptorCount()
+                if during < before + 4 + 1 + 10 || after != before {
+                    print("descriptors before \(before), during \(during), after \(after)")
+                    print("before: \(beforeList)\nafter: \(openFileDescriptors())")
+                } else {
+                    print("ok")
+                }
+            } catch {
+                print("the scenario failed: \(error)")
             }
         }
+        let verdict = result.map { String(decoding: $0.standardOutputContent, as: UTF8.self) } ?? "ok"
+        #expect(verdict.hasSuffix("ok\n"), "\(verdict)")
     }
 }
 
