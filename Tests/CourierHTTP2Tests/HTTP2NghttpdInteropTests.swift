@@ -1,12 +1,13 @@
 import CourierCore
 import CourierHPACK
 import Foundation
+import CourierTestSupport
 import Testing
 @testable import CourierHTTP2
 
 /// The codec against a real peer: raw h2c with prior knowledge to `nghttpd` (nghttp2's server) on
 /// 127.0.0.1, through a plain blocking socket and nothing but this module.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: nghttpdPath)))
+@Suite(.onDedicatedThread, .enabled(if: FileManager.default.isExecutableFile(atPath: nghttpdPath)))
 struct HTTP2NghttpdInteropTests {
     static let nghttpd = nghttpdPath
 

@@ -3,15 +3,15 @@ import CourierCore
 import CourierPool
 
 extension PoolModel {
-    var startingCount: Int { connections.values.filter { !$0.established }.count }
-    var http1Count: Int { connections.values.filter { $0.established && !$0.isHTTP2 }.count }
+    var startingCount: Int { connections.values.count { !$0.established } }
+    var http1Count: Int { connections.values.count { $0.established && !$0.isHTTP2 } }
 
     /// Established HTTP/2 connections accepting streams. The pool notices a connection's age only when it
     /// looks at it, so a too-old one may or may not still count there; callers pick the bound they need.
     func activeHTTP2Count(includingTooOld: Bool) -> Int {
-        connections.values.filter {
+        connections.values.count {
             $0.established && $0.isHTTP2 && !$0.goingAway && (includingTooOld || !isTooOld($0))
-        }.count
+        }
     }
 
     func countedTowardsLimit(includingTooOld: Bool) -> Int {

@@ -87,7 +87,7 @@ struct PoolModel {
         }
     }
 
-    var waitingCount: Int { requests.values.filter { $0 == .waiting }.count }
+    var waitingCount: Int { requests.values.count { $0 == .waiting } }
 
     func violation(_ message: String) -> ModelViolation { ModelViolation(message: message, trace: trace) }
 

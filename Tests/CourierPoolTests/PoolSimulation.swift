@@ -95,24 +95,31 @@ extension PoolModel {
     }
 
     mutating func randomEvent(_ choices: inout some ChoiceSource) throws(ModelViolation) {
-        let starting = connections.filter { !$0.value.established }.map(\.key).sorted()
-        let established = connections.filter { $0.value.established }.map(\.key).sorted()
-        let executing = requests.filter { if case .executing = $0.value { true } else { false } }.map(\.key).sorted()
-        let open = requests.keys.sorted()
-        let idleTimers = connections.filter { $0.value.idleDeadline != nil }.map(\.key).sorted()
-        let http2 = established.filter { connections[$0]?.isHTTP2 == true }
+        // Only whether each kind of event is possible is needed here; the sorted candidates (sorted so that a
+        // sequence replays the same way in every process) are built for the chosen kind alone.
+        func isExecuting(_ state: RequestState) -> Bool { if case .executing = state { true } else { false } }
+        let hasStarting = connections.values.contains { !$0.established }
+        let hasEstablished = connections.values.contains { $0.established }
+        let hasHTTP2 = connections.values.contains { $0.established && $0.isHTTP2 }
+        let hasExecuting = requests.values.contains(where: isExecuting)
+        let hasIdleTimers = connections.values.contains { $0.idleDeadline != nil }
+        var starting: [ConnectionID] { connections.filter { !$0.value.established }.map(\.key).sorted() }
+        var established: [ConnectionID] { connections.filter { $0.value.established }.map(\.key).sorted() }
+        var http2: [ConnectionID] { connections.filter { $0.value.established && $0.value.isHTTP2 }.map(\.key).sorted() }
+        var executing: [RequestID] { requests.filter { isExecuting($0.value) }.map(\.key).sorted() }
+        var idleTimers: [ConnectionID] { connections.filter { $0.value.idleDeadline != nil }.map(\.key).sorted() }
         let failWeight = server == .flaky ? 10 : 2
         let weights: [Int] = [
             20,  // 0 submit
-            open.isEmpty ? 0 : 3,  // 1 cancel
-            starting.isEmpty ? 0 : 10,  // 2 establish
-            starting.isEmpty ? 0 : failWeight,  // 3 connection fails
-            executing.isEmpty ? 0 : 16,  // 4 finish
-            http2.isEmpty ? 0 : 2,  // 5 SETTINGS
-            established.isEmpty ? 0 : 1,  // 6 GOAWAY
-            established.isEmpty ? 0 : 2,  // 7 closed by peer
-            starting.isEmpty ? 0 : 1,  // 8 closed before established
-            idleTimers.isEmpty ? 0 : 3,  // 9 idle timer
+            requests.isEmpty ? 0 : 3,  // 1 cancel
+            hasStarting ? 10 : 0,  // 2 establish
+            hasStarting ? failWeight : 0,  // 3 connection fails
+            hasExecuting ? 16 : 0,  // 4 finish
+            hasHTTP2 ? 2 : 0,  // 5 SETTINGS
+            hasEstablished ? 1 : 0,  // 6 GOAWAY
+            hasEstablished ? 2 : 0,  // 7 closed by peer
+            hasStarting ? 1 : 0,  // 8 closed before established
+            hasIdleTimers ? 3 : 0,  // 9 idle timer
             acquireTimers.isEmpty ? 0 : 3,  // 10 acquire timer
             backoffDeadline == nil ? 0 : 5,  // 11 backoff
             staleIdleTimers.isEmpty ? 0 : 1,  // 12 stale idle timer
@@ -130,7 +137,7 @@ extension PoolModel {
         func one<T>(_ items: [T]) -> T { items[choices.choose(items.count)] }
         switch kind {
         case 0: try submit(preferredLoop: [nil, LoopID(0), LoopID(1), LoopID(2)][choices.choose(4)])
-        case 1: try cancel(one(open))
+        case 1: try cancel(one(requests.keys.sorted()))
         case 2:
             let id = one(starting)
             try establish(id, http2MaximumStreams: negotiatedStreams(&choices, healthy: false) ?? nil)

@@ -4,6 +4,7 @@ import Glibc
 import CourierCore
 @testable import CourierTLS
 import COpenSSL
+import CourierTestSupport
 import Testing
 
 /// `openssl s_server` on loopback with the generated CA's localhost certificate.
@@ -58,7 +59,7 @@ final class OpenSSLServer {
     }
 }
 
-@Suite("TLS client against openssl s_server", .serialized, .enabled(if: executable("openssl") != nil))
+@Suite("TLS client against openssl s_server", .serialized, .onDedicatedThread, .enabled(if: executable("openssl") != nil))
 struct TLSClientInteropTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let version: TLSVersion

@@ -1,8 +1,9 @@
 import CourierCore
 import CourierTLS
+import CourierTestSupport
 import Testing
 
-@Suite("TLS client against nginx", .serialized, .enabled(if: executable("nginx") != nil))
+@Suite("TLS client against nginx", .serialized, .onDedicatedThread, .enabled(if: executable("nginx") != nil))
 struct TLSNginxInteropTests {
     @Test("HTTP/1.1 over TLS 1.2 and 1.3 with ALPN http/1.1, closed with close_notify",
           arguments: [TLSVersion.tls12, .tls13])

@@ -4,6 +4,7 @@ import Glibc
 import CourierCore
 @testable import CourierTLS
 import COpenSSL
+import CourierTestSupport
 import Testing
 
 /// Our server engine on a blocking loopback listener, one connection at a time.
@@ -40,7 +41,7 @@ final class ClientFiles {
     }
 }
 
-@Suite("TLS server against openssl s_client and curl", .serialized,
+@Suite("TLS server against openssl s_client and curl", .serialized, .onDedicatedThread,
        .enabled(if: executable("openssl") != nil && executable("curl") != nil))
 struct TLSServerInteropTests {
     func sClient(_ server: LoopbackTLSServer, _ files: ClientFiles, _ arguments: [String]) throws -> ExternalProcess {

@@ -130,7 +130,7 @@ import Foundation
         try script.write(toFile: directory + "/parse.py", atomically: true, encoding: .utf8)
         let outputPath = directory + "/out.txt"
         let python = try ChildProcess(["/usr/bin/env", "python3", directory + "/parse.py", bodyPath], outputPath: outputPath)
-        #expect(python.wait() == 0)
+        #expect(await python.exitCode() == 0)
         let lines = try String(contentsOfFile: outputPath, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3)
         #expect(lines.first?.hasPrefix("ti%22tle None 19 ") == true, "\(lines)")

@@ -86,14 +86,14 @@ import Foundation
         try jar.saveNetscapeCookieFile(atPath: directory + "/ours.txt")
         let output = directory + "/curl-out.txt"
         var process = try ChildProcess([curl, "-s", "-b", directory + "/ours.txt", "-o", output, base + "/show"])
-        #expect(process.wait() == 0)
+        #expect(await process.exitCode() == 0)
         // curl orders cookies of equal path length its own way; the set is what matters.
         let curlSent = try String(contentsOfFile: output, encoding: .utf8)
         #expect(Set(curlSent.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) })
                 == ["flavour=oat", "session=s3cret"])
         // curl writes (-c), Courier reads and sends.
         process = try ChildProcess([curl, "-s", "-c", directory + "/theirs.txt", "-o", "/dev/null", base + "/set"])
-        #expect(process.wait() == 0)
+        #expect(await process.exitCode() == 0)
         let loaded = CookieJar()
         #expect(try loaded.loadNetscapeCookieFile(atPath: directory + "/theirs.txt") == 2)
         var fromCurl = HTTPClient.Configuration()
