@@ -37,7 +37,8 @@ int courier_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
 int courier_SSL_get_ex_new_index(void) { return SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
 
 long courier_BIO_get_mem_data(BIO *bio, char **data) { return BIO_get_mem_data(bio, data); }
-long courier_BIO_set_mem_eof_return(BIO *bio, int value) { return BIO_set_mem_eof_return(bio, value); }
+
+int courier_X509_STORE_object_count(X509_STORE *store) { return sk_X509_OBJECT_num(X509_STORE_get0_objects(store)); }
 
 int courier_ERR_GET_LIB(unsigned long code) { return ERR_GET_LIB(code); }
 int courier_ERR_GET_REASON(unsigned long code) { return ERR_GET_REASON(code); }

@@ -7,9 +7,10 @@ import CCourierOpenSSLShims
 
 /// One TLS session (client or server) as a sans-I/O object: ciphertext in and out, plaintext in and out.
 ///
-/// Theory of operation. OpenSSL's `SSL` reads from one memory BIO (`feedCiphertext` fills it) and writes to
-/// another (`outboundCiphertext` drains it), so the engine never touches a socket or a clock (RFC 8446 via
-/// OpenSSL; TLS 1.2 per RFC 5246). The driver that owns the socket runs the loop:
+/// Theory of operation. OpenSSL's `SSL` reads from an inbound BIO (`feedCiphertext` copies into it,
+/// `withCiphertext` lends it a read's bytes) and writes to a memory BIO (`outboundCiphertext` drains
+/// it), so the engine never touches a socket or a clock (RFC 8446 via OpenSSL; TLS 1.2 per RFC 5246).
+/// The driver that owns the socket runs the loop:
 ///
 /// 1. `handshake()` until `.complete`; after every call, send `outboundCiphertext(into:)`; on `.wantRead`,
 ///    read the socket, `feedCiphertext`, call again. On socket EOF call `receivedEndOfStream()` first.
@@ -140,7 +141,7 @@ public final class TLSEngine {
         guard let ssl = SSL_new(context) else {
             throw TLSError(code: .internal, detail: "SSL_new failed", openSSLErrors: OpenSSLErrorQueue.drain().texts)
         }
-        guard let inbound = BIO_new(BIO_s_mem()) else {
+        guard let inbound = courier_inbound_bio_new() else {
             SSL_free(ssl)
             throw TLSError(code: .internal, detail: "BIO_new failed", openSSLErrors: OpenSSLErrorQueue.drain().texts)
         }
@@ -149,29 +150,41 @@ public final class TLSEngine {
             SSL_free(ssl)
             throw TLSError(code: .internal, detail: "BIO_new failed", openSSLErrors: OpenSSLErrorQueue.drain().texts)
         }
-        // An empty inbound BIO means "retry later" until the driver reports the end of the stream.
-        _ = courier_BIO_set_mem_eof_return(inbound, -1)
         SSL_set_bio(ssl, inbound, outbound)  // the SSL now owns both BIOs
         return (ssl, inbound, outbound)
     }
 
     // MARK: - Ciphertext
 
-    /// Hands ciphertext received from the peer to the engine (copied into the inbound BIO).
+    /// Hands ciphertext received from the peer to the engine (copied).
     public func feedCiphertext(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty, !endOfStreamReceived else { return }
         if case .failed = state { return }
-        var offset = 0
-        while offset < bytes.count {
-            let chunk = Int32(min(bytes.count - offset, Int(Int32.max)))
-            let written = BIO_write(inbound, bytes.baseAddress! + offset, chunk)
-            guard written > 0 else {
-                state = .failed(TLSError(code: .internal, detail: "cannot buffer received ciphertext",
-                                         openSSLErrors: OpenSSLErrorQueue.drain().texts))
-                return
-            }
-            offset += Int(written)
+        if courier_inbound_bio_append(inbound, bytes.baseAddress, bytes.count) == 0 {
+            failToBuffer()
         }
+    }
+
+    /// Lends received ciphertext to the engine while `body` runs (typically a `readPlaintext` loop), so
+    /// OpenSSL reads the records straight from `bytes`; only what is left unread then (a partial record)
+    /// is copied. Saves a copy of every byte of a download against `feedCiphertext`.
+    public func withCiphertext<R>(_ bytes: UnsafeRawBufferPointer, _ body: () throws -> R) rethrows -> R {
+        guard !bytes.isEmpty, !endOfStreamReceived, !isFailed else { return try body() }
+        courier_inbound_bio_lend(inbound, bytes.baseAddress, bytes.count)
+        defer {
+            if courier_inbound_bio_end_loan(inbound) == 0 { failToBuffer() }
+        }
+        return try body()
+    }
+
+    private var isFailed: Bool {
+        if case .failed = state { return true }
+        return false
+    }
+
+    private func failToBuffer() {
+        state = .failed(TLSError(code: .internal, detail: "cannot buffer received ciphertext",
+                                 openSSLErrors: OpenSSLErrorQueue.drain().texts))
     }
 
     /// Hands the readable bytes of `buffer` to the engine (the buffer itself is not changed).
@@ -185,11 +198,11 @@ public final class TLSEngine {
     public func receivedEndOfStream() {
         guard !endOfStreamReceived else { return }
         endOfStreamReceived = true
-        _ = courier_BIO_set_mem_eof_return(inbound, 0)
+        courier_inbound_bio_set_eof(inbound)
     }
 
     /// Ciphertext fed but not yet processed.
-    public var pendingInboundCiphertext: Int { Int(BIO_ctrl_pending(inbound)) }
+    public var pendingInboundCiphertext: Int { courier_inbound_bio_pending(inbound) }
 
     /// Ciphertext waiting to be sent to the peer.
     public var pendingOutboundCiphertext: Int { Int(BIO_ctrl_pending(outbound)) }

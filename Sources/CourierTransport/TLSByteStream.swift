@@ -284,17 +284,18 @@ public final class TLSByteStream: ByteStream, @unchecked Sendable {
 
 extension TLSByteStream: StreamConnectionHandler {
     public func connectionDidRead(_ connection: StreamConnection, _ buffer: inout ByteBuffer) {
-        engine.feedCiphertext(buffer)
-        buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
         switch state {
         case .handshaking:
+            engine.feedCiphertext(buffer)
             continueHandshake()
         case .open:
-            decryptAvailable()
+            // OpenSSL decrypts straight from the read buffer; only a partial record at its end is kept.
+            buffer.withUnsafeReadableBytes { bytes in engine.withCiphertext(bytes) { decryptAvailable() } }
             deliver()
         case .closed:
             break
         }
+        buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
     }
 
     public func connectionDidReadEOF(_ connection: StreamConnection) {

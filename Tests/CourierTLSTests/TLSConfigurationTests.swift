@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CourierCore
-import CourierTLS
+@testable import CourierTLS
 import Testing
 
 @Suite("TLS configuration and generated certificates")
@@ -22,6 +22,27 @@ struct TLSConfigurationTests {
         #expect(server.clientAuthentication == .none)
         #expect(server.minimumVersion == .tls12)
         #expect(!server.requireApplicationProtocolMatch)
+    }
+
+    /// An insecure client never reads the system trust store (parsing the CA bundle SSL_CERT_FILE names
+    /// took ~40 ms of every client's start); a verifying one does. In a child process, for the environment.
+    @Test("the system store is loaded only for clients that verify")
+    func insecureClientsSkipTheSystemStore() async {
+        await #expect(processExitsWith: .success) {
+            let path = "/tmp/courier-roots-\(getpid()).pem"
+            let bundle = TestPKI.authority.certificatePEM
+            guard let file = fopen(path, "w") else { exit(2) }
+            fputs(bundle, file)
+            fclose(file)
+            defer { unlink(path) }
+            setenv("SSL_CERT_FILE", path, 1)
+            setenv("SSL_CERT_DIR", "/nonexistent", 1)
+            var insecure = TLSClientConfiguration()
+            insecure.verification = .insecureNoVerification
+            guard let skipped = try? TLSClientContext(configuration: insecure),
+                  let verifying = try? TLSClientContext(configuration: TLSClientConfiguration()) else { exit(3) }
+            exit(skipped.trustStoreCount == 0 && verifying.trustStoreCount == 1 ? 0 : 4)
+        }
     }
 
     func expectInvalid(_ body: () throws -> Void, mentioning text: String,

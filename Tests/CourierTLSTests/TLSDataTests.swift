@@ -94,6 +94,50 @@ struct TLSDataTests {
         #expect(serverError?.code == .connectionClosed)
     }
 
+    @Test("lent ciphertext: records split anywhere across loans and copies arrive whole and in order", arguments: [TLSVersion.tls12, .tls13])
+    func lentCiphertext(version: TLSVersion) throws {
+        let pair = try established(version: version)
+        let payload = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        var sent = 0
+        var ciphertext = ByteBuffer()
+        while sent < payload.count {
+            sent += try payload[sent...].withUnsafeBytes { try pair.server.writePlaintext($0) }
+            pair.server.outboundCiphertext(into: &ciphertext)
+        }
+        var received = ByteBuffer()
+        var pieces = 0
+        var state: UInt64 = 7
+        while ciphertext.readableBytes > 0 {
+            let piece = ciphertext.readSlice(length: min(ciphertext.readableBytes, 1 + Int({ state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }() % 40_000)))!
+            pieces += 1
+            if pieces % 4 == 0 {
+                pair.client.feedCiphertext(piece)   // copies mixed with loans keep their order
+                continue
+            }
+            let drains = pieces % 2 == 1
+            try piece.withUnsafeReadableBytes { bytes in
+                try pair.client.withCiphertext(bytes) {
+                    if drains {
+                        while case .read = try pair.client.readPlaintext(into: &received) {}
+                    } else {
+                        // Stops early: what the engine has not read must be kept when the loan ends.
+                        _ = try pair.client.readPlaintext(into: &received, maximumBytes: 100)
+                    }
+                }
+            }
+            // A drained loan leaves nothing behind: OpenSSL holds the partial record itself.
+            if drains { #expect(pair.client.pendingInboundCiphertext == 0) }
+        }
+        while case .read = try pair.client.readPlaintext(into: &received) {}
+        #expect(received.readableBytesView.elementsEqual(payload))
+        // After the end of the stream a loan is not taken and the lent bytes are ignored.
+        pair.client.receivedEndOfStream()
+        let ignored: [UInt8] = [1, 2, 3]
+        ignored.withUnsafeBytes { bytes in pair.client.withCiphertext(bytes) {} }
+        #expect(pair.client.pendingInboundCiphertext == 0)
+        #expect(try pair.client.readPlaintext(into: &received) == .closed(.truncated))
+    }
+
     @Test("a stream that ends without close_notify is reported as truncated, after the data", arguments: [TLSVersion.tls12, .tls13])
     func truncation(version: TLSVersion) throws {
         let pair = try established(version: version)

@@ -33,7 +33,28 @@ int courier_SSL_get_ex_new_index(void);
 // MARK: - BIOs
 
 long courier_BIO_get_mem_data(BIO *bio, char **data);
-long courier_BIO_set_mem_eof_return(BIO *bio, int value);
+
+// MARK: - Inbound BIO (CourierInboundBIO.c)
+
+/// A source BIO for received ciphertext that OpenSSL reads without a copy into a memory BIO first: the
+/// driver lends it the bytes of a socket read for the duration of a decrypt pass, and only what the pass
+/// leaves unread (a partial record) is copied into the BIO's own storage. Reading with nothing available
+/// asks to retry, until `courier_inbound_bio_set_eof`.
+BIO *courier_inbound_bio_new(void);
+/// Lends `count` bytes at `bytes`, read after anything already held; they must stay valid and unchanged
+/// until `courier_inbound_bio_end_loan`. A loan still open is ended first.
+void courier_inbound_bio_lend(BIO *bio, const void *bytes, size_t count);
+/// Ends the loan: unread lent bytes are copied into the BIO's storage. Returns 0 when memory ran out.
+int courier_inbound_bio_end_loan(BIO *bio);
+/// Copies `count` bytes into the BIO's storage, after everything held or lent. Returns 0 when memory ran out.
+int courier_inbound_bio_append(BIO *bio, const void *bytes, size_t count);
+/// Bytes held or lent and not yet read.
+size_t courier_inbound_bio_pending(BIO *bio);
+/// No more bytes will come: once the pending ones are read, reads report the end of the stream.
+void courier_inbound_bio_set_eof(BIO *bio);
+
+/// The certificates and CRLs held by a store (sk_X509_OBJECT_num is a macro).
+int courier_X509_STORE_object_count(X509_STORE *store);
 
 // MARK: - Errors
 
