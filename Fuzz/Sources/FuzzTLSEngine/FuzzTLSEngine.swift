@@ -91,6 +91,13 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         guard length > 0, !direction.ended else { return }
         engine.feedCiphertext(direction.flight.readSlice(length: length)!)
     }
+    /// Delivers by lending the bytes for one read pass (what the pass leaves unread must be kept).
+    func lend(_ count: Int, _ direction: inout Direction, to engine: TLSEngine) {
+        let length = min(count, direction.flight.readableBytes)
+        guard length > 0, !direction.ended else { return }
+        let slice = direction.flight.readSlice(length: length)!
+        slice.withUnsafeReadableBytes { bytes in engine.withCiphertext(bytes) { step(engine, reading: &direction) } }
+    }
     func write(_ count: Int, _ engine: TLSEngine, _ direction: inout Direction) {
         guard engine.isHandshakeComplete else { return }
         let start = direction.sent % 256
@@ -122,6 +129,8 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         case 7: server.close()
         case 8:
             if argument & 1 == 0 { up.ended = true; server.receivedEndOfStream() } else { down.ended = true; client.receivedEndOfStream() }
+        case 9:
+            if argument & 1 == 0 { lend(argument * 64 + 1, &up, to: server) } else { lend(argument * 64 + 1, &down, to: client) }
         default: break
         }
         step(client, reading: &down)
