@@ -220,7 +220,10 @@ struct FetchCommand: AsyncParsableCommand {
         settings.maximumBodyBytes = maxFileSize
         let transfer = Transfer(client: client, request: HTTPClientRequest(head: head, body: body, timeout: timeout),
                                 output: target, settings: settings, attempts: attempts)
-        var report = await transfer.run()
+        // The transfer runs on the connection's loop, as curl runs on one thread: each body chunk reaches the
+        // writer without a hand-off to another thread (a futex wake and a context switch per chunk when both
+        // threads share the one CPU they are pinned to).
+        var report = await withTaskExecutorPreference(group.loops[0]) { await transfer.run() }
         report.phases = listener.metrics
         await client.shutdown()
         await group.shutdown()
