@@ -26,6 +26,15 @@ enum StreamingSnippets {
 
     /// streaming.md, block 3.
     static func block3(client: HTTPClient) async throws {
+        let loop = client.eventLoopGroup.next()
+        let saved = try await withTaskExecutorPreference(loop) {
+            let download = try await client.get("https://downloads.example.com/dataset.bin")
+            return try await download.body.download(to: "/tmp/dataset.bin")
+        }
+        print("saved \(saved) bytes")
+    }
+
+    static func block4(client: HTTPClient) async throws {
         struct Event: Decodable { var index: Int }
 
         let feed = try await client.get("https://api.example.com/events.ndjson")
@@ -35,8 +44,8 @@ enum StreamingSnippets {
         }
     }
 
-    /// streaming.md, block 4.
-    static func block4(client: HTTPClient) async throws {
+    /// streaming.md, block 5.
+    static func block5(client: HTTPClient) async throws {
         var fields = HTTPFields()
         fields[.accept] = "text/event-stream"
         let stream = try await client.get("https://api.example.com/stream", headerFields: fields)
@@ -51,8 +60,8 @@ enum StreamingSnippets {
         }
     }
 
-    /// streaming.md, block 5.
-    static func block5(client: HTTPClient) async throws {
+    /// streaming.md, block 6.
+    static func block6(client: HTTPClient) async throws {
         let big = try await client.get("https://downloads.example.com/huge.log", timeout: .seconds(30))
         for try await line in big.body.lines() {
             if line.contains("ERROR") {
@@ -63,8 +72,8 @@ enum StreamingSnippets {
         }
     }
 
-    /// streaming.md, block 6.
-    static func block6(client: HTTPClient) async throws {
+    /// streaming.md, block 7.
+    static func block7(client: HTTPClient) async throws {
         // A file, read in chunks as the connection takes them (never loaded whole; replayable).
         let fileUpload = try await client.put("https://uploads.example.com/backup.tar", body: try .file(path: "/tmp/backup.tar"))
 
