@@ -15,6 +15,17 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
     // Sendable proof: the only mutable state is inside `state` (a Mutex); the other stored properties are
     // immutable Sendable values.
 
+    /// A connection's idle timer, armed lazily: a connection leased and released again (every request)
+    /// only moves `deadline`; the armed task, when it fires early, re-arms for the deadline instead of
+    /// having been cancelled and scheduled again each time. Updated with `updateValue`: changing it in
+    /// place through the dictionary (`idleTimers[id]?.deadline = nil`) allocated on every call.
+    private struct IdleTimer {
+        var task: ScheduledTask
+        var firesAt: Timestamp
+        /// When the pool wants the timeout now; nil while the connection is in use.
+        var deadline: Timestamp?
+    }
+
     /// What a waiting request is resumed with.
     typealias Waiter = UnsafeContinuation<Result<any ClientConnection, PoolError>, Never>
 
@@ -25,7 +36,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         var waiters: [RequestID: Waiter] = [:]
         var acquireTimers: [RequestID: ScheduledTask] = [:]
         var deadlineTimers: [RequestID: ScheduledTask] = [:]
-        var idleTimers: [ConnectionID: ScheduledTask] = [:]
+        var idleTimers: [ConnectionID: IdleTimer] = [:]
         var backoffTimer: ScheduledTask?
         var nextRequest: UInt64 = 1
         var shutdownWaiters: [UnsafeContinuation<Void, Never>] = []
@@ -188,7 +199,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
             state.connections[id] = nil
             var work = takeWork(state.machine.connectionClosed(id, now: now), &state)
             if state.budgetHolders.remove(id) != nil { work.budgetSlotsGiven += 1 }
-            if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer) }
+            if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer.task) }
             return work
         }
         perform(work)
@@ -258,20 +269,22 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
                     state.ids[ObjectIdentifier(connection)] = nil
                     work.closes.append(connection)
                 }
-                if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer) }
+                if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer.task) }
             case .scheduleIdleTimeout(let id, let deadline):
-                if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer) }
                 guard let connection = state.connections[id] else { continue }
                 work.becameIdle = true
-                state.idleTimers[id] = connection.loop.schedule(at: deadline) { [self] in
-                    let now = clock.now()
-                    perform(self.state.withLock { state in
-                        state.idleTimers[id] = nil
-                        return takeWork(state.machine.idleTimeoutFired(id, now: now), &state)
-                    })
+                if var timer = state.idleTimers[id], timer.firesAt <= deadline {
+                    timer.deadline = deadline
+                    state.idleTimers.updateValue(timer, forKey: id)
+                } else {
+                    if let timer = state.idleTimers[id] { work.cancelTimers.append(timer.task) }
+                    state.idleTimers[id] = armIdleTimer(id, on: connection.loop, at: deadline)
                 }
             case .cancelIdleTimeout(let id):
-                if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer) }
+                if var timer = state.idleTimers[id] {
+                    timer.deadline = nil
+                    state.idleTimers.updateValue(timer, forKey: id)
+                }
             case .scheduleBackoff(let deadline):
                 if let timer = state.backoffTimer { work.cancelTimers.append(timer) }
                 state.backoffTimer = group.loops[0].schedule(at: deadline) { [self] in
@@ -288,6 +301,26 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
             }
         }
         return work
+    }
+
+    private func armIdleTimer(_ id: ConnectionID, on loop: EventLoop, at time: Timestamp) -> IdleTimer {
+        let task = loop.schedule(at: time) { [self] in
+            let now = clock.now()
+            perform(self.state.withLock { state -> Work in
+                guard let timer = state.idleTimers[id], timer.firesAt == time else { return Work() }
+                guard let deadline = timer.deadline else {
+                    state.idleTimers[id] = nil  // in use: the next release arms it again
+                    return Work()
+                }
+                if deadline > now, let connection = state.connections[id] {
+                    state.idleTimers[id] = armIdleTimer(id, on: connection.loop, at: deadline)
+                    return Work()
+                }
+                state.idleTimers[id] = nil
+                return takeWork(state.machine.idleTimeoutFired(id, now: now), &state)
+            })
+        }
+        return IdleTimer(task: task, firesAt: time, deadline: time)
     }
 
     private func perform(_ work: Work) {

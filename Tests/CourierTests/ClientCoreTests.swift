@@ -249,6 +249,21 @@ import Foundation
         await server.shutdown()
     }
 
+    /// The idle timer is armed lazily (releases only move its deadline): when it fires while the connection
+    /// is in use, the connection stays, and it closes an idle timeout after its last release.
+    @Test func anIdleTimerFiringWhileTheConnectionIsInUseLeavesItOpen() async throws {
+        let server = try await TestServer.start()
+        let client = Self.client { $0.pool.idleTimeout = .seconds(2) }
+        _ = try await withTimeout { try await client.get(server.url("/status/200")) }
+        // In use when the timer armed by the first release fires.
+        _ = try await withTimeout { try await client.get(server.url("/delay/3000")).body.collect(upTo: 1000) }
+        _ = try await withTimeout { try await client.get(server.url("/status/200")) }
+        #expect(server.recorder.connectionsAccepted == 1)
+        try await withTimeout { try await server.recorder.waitForOpenConnections(0) }
+        await client.shutdown()
+        await server.shutdown()
+    }
+
     /// The client-wide connection limit holds across origins: one origin cannot take more, and another origin
     /// gets a slot by closing an idle connection of the first.
     @Test func theClientWideConnectionLimitIsSharedByOrigins() async throws {
