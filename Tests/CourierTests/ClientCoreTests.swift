@@ -253,10 +253,11 @@ import Foundation
     /// is in use, the connection stays, and it closes an idle timeout after its last release.
     @Test func anIdleTimerFiringWhileTheConnectionIsInUseLeavesItOpen() async throws {
         let server = try await TestServer.start()
-        let client = Self.client { $0.pool.idleTimeout = .seconds(2) }
+        // Long enough that the requests follow each other well within it under a sanitizer's load.
+        let client = Self.client { $0.pool.idleTimeout = .seconds(4) }
         _ = try await withTimeout { try await client.get(server.url("/status/200")) }
         // In use when the timer armed by the first release fires.
-        _ = try await withTimeout { try await client.get(server.url("/delay/3000")).body.collect(upTo: 1000) }
+        _ = try await withTimeout { try await client.get(server.url("/delay/5000")).body.collect(upTo: 1000) }
         _ = try await withTimeout { try await client.get(server.url("/status/200")) }
         #expect(server.recorder.connectionsAccepted == 1)
         try await withTimeout { try await server.recorder.waitForOpenConnections(0) }
