@@ -23,4 +23,17 @@ import Testing
     @Test func testsWithoutTheTraitRunOnThePool() async {
         #expect(!DedicatedThreadExecutor.isCurrent)
     }
+
+    /// Work that prefers an executor whose thread has ended still runs (on the global executor).
+    @Test func jobsArrivingAfterTheThreadEndedStillRun() async throws {
+        let executor = DedicatedThreadExecutor()
+        executor.finish()
+        try await withTimeout {
+            while !executor.hasExited { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        let ranThere = try await withTimeout {
+            await withTaskExecutorPreference(executor) { DedicatedThreadExecutor.isCurrent }
+        }
+        #expect(!ranThere)
+    }
 }

@@ -26,15 +26,19 @@ extension Trait where Self == DedicatedThreadTrait {
     public static var onDedicatedThread: Self { DedicatedThreadTrait() }
 }
 
-/// A task executor with one thread that runs its jobs in order; the thread ends after `finish()`.
+/// A task executor with one thread that runs its jobs in order; the thread ends after `finish()` once its
+/// queue is empty. Jobs that arrive later (an unstructured task that inherited the preference and outlived
+/// the test, say) go to the global concurrent executor, so none is stranded.
 public final class DedicatedThreadExecutor: TaskExecutor, Sendable {
     private struct State {
         var jobs: [UnownedJob] = []
         var finished = false
+        var exited = false
     }
 
     // Sendable proof: `state` is guarded by `lock`, with `condition` signalled on every change; the two
-    // pointers are allocated once in `init`, never reassigned, and freed only by the thread after `finish()`.
+    // pointers are allocated once in `init`, never reassigned, and freed in `deinit` (the thread holds a
+    // reference while it runs).
     nonisolated(unsafe) private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     nonisolated(unsafe) private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     nonisolated(unsafe) private var state = State()
@@ -63,9 +67,13 @@ public final class DedicatedThreadExecutor: TaskExecutor, Sendable {
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         pthread_mutex_lock(lock)
-        state.jobs.append(job)
-        pthread_cond_signal(condition)
+        let exited = state.exited
+        if !exited {
+            state.jobs.append(job)
+            pthread_cond_signal(condition)
+        }
         pthread_mutex_unlock(lock)
+        if exited { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
     }
 
     /// Lets the thread end once the jobs queued so far have run.
@@ -74,6 +82,13 @@ public final class DedicatedThreadExecutor: TaskExecutor, Sendable {
         state.finished = true
         pthread_cond_signal(condition)
         pthread_mutex_unlock(lock)
+    }
+
+    /// Whether the thread has ended (after `finish()`).
+    public var hasExited: Bool {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return state.exited
     }
 
     /// Whether the calling code runs on one of these executors' threads.
@@ -93,6 +108,7 @@ public final class DedicatedThreadExecutor: TaskExecutor, Sendable {
             let jobs = state.jobs
             state.jobs.removeAll()
             let done = jobs.isEmpty && state.finished
+            if done { state.exited = true }
             pthread_mutex_unlock(lock)
             if done { return }
             for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
