@@ -273,13 +273,15 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
             case .scheduleIdleTimeout(let id, let deadline):
                 guard let connection = state.connections[id] else { continue }
                 work.becameIdle = true
-                if var timer = state.idleTimers[id], timer.firesAt <= deadline {
-                    timer.deadline = deadline
-                    state.idleTimers.updateValue(timer, forKey: id)
-                } else {
-                    if let timer = state.idleTimers[id] { work.cancelTimers.append(timer.task) }
-                    state.idleTimers[id] = armIdleTimer(id, on: connection.loop, at: deadline)
+                if var timer = state.idleTimers[id] {
+                    if timer.firesAt <= deadline {
+                        timer.deadline = deadline
+                        state.idleTimers.updateValue(timer, forKey: id)
+                        continue
+                    }
+                    work.cancelTimers.append(timer.task)
                 }
+                state.idleTimers[id] = armIdleTimer(id, on: connection.loop, at: deadline)
             case .cancelIdleTimeout(let id):
                 if var timer = state.idleTimers[id] {
                     timer.deadline = nil

@@ -158,8 +158,7 @@ public final class TLSEngine {
 
     /// Hands ciphertext received from the peer to the engine (copied).
     public func feedCiphertext(_ bytes: UnsafeRawBufferPointer) {
-        guard !bytes.isEmpty, !endOfStreamReceived else { return }
-        if case .failed = state { return }
+        guard !bytes.isEmpty, !endOfStreamReceived, !isFailed else { return }
         if courier_inbound_bio_append(inbound, bytes.baseAddress, bytes.count) == 0 {
             failToBuffer()
         }
