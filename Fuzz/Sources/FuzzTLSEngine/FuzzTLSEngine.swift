@@ -98,6 +98,13 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         let slice = direction.flight.readSlice(length: length)!
         slice.withUnsafeReadableBytes { bytes in engine.withCiphertext(bytes) { step(engine, reading: &direction) } }
     }
+    /// Flips one byte in flight, in place; the receiver must notice unless the byte is never delivered.
+    func tamper(_ argument: Int, _ direction: inout Direction) {
+        guard direction.flight.readableBytes > 0 else { return }
+        let offset = argument % direction.flight.readableBytes
+        direction.flight.withUnsafeMutableReadableBytes { $0[offset] ^= 0x5a }
+        direction.tampered = true
+    }
     func write(_ count: Int, _ engine: TLSEngine, _ direction: inout Direction) {
         guard engine.isHandshakeComplete else { return }
         let start = direction.sent % 256
@@ -116,15 +123,8 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         case 1: deliver(argument * 8 + 1, &down, to: client)
         case 2: write(argument * 97, client, &up)
         case 3: write(argument * 97, server, &down)
-        case 4, 5:
-            // Flip one byte in flight; the receiver must notice unless the byte is never delivered.
-            var direction = op == 4 ? up : down
-            if direction.flight.readableBytes > 0 {
-                let offset = argument % direction.flight.readableBytes
-                direction.flight.withUnsafeMutableReadableBytes { $0[offset] ^= 0x5a }
-                direction.tampered = true
-            }
-            if op == 4 { up = direction } else { down = direction }
+        case 4: tamper(argument, &up)
+        case 5: tamper(argument, &down)
         case 6: client.close()
         case 7: server.close()
         case 8:
