@@ -56,63 +56,74 @@ enum HuffmanDecoder {
         }
     }
 
-    /// Builds the tables from the code table by walking the code tree bit by bit, once.
+    /// Builds the tables from the code table by walking the code tree bit by bit, once. It runs on the
+    /// first HPACK decode of a process, so it works on flat arrays without an allocation per entry.
     static func buildTables() -> (next: [UInt8], emissions: [UInt32], accepting: [Bool]) {
-        // Tree: children[node][bit] >= 0 is an internal node, < 0 is leaf -(symbol + 1).
-        var children: [[Int]] = [[0, 0]]
-        var depth = [0]
-        var onesOnly = [true]
+        // Tree: children[node << 1 | bit] > 0 is an internal node, <= 0 is leaf -symbol (set below).
+        var children = [Int32](repeating: 0, count: 2 * 256)
+        var isLeaf = [Bool](repeating: false, count: 2 * 256)
+        var depth = [Int](repeating: 0, count: 256)
+        var onesOnly = [Bool](repeating: true, count: 256)
+        var nodes = 1
         for symbol in 0..<HuffmanCodeTable.symbolCount {
             let code = HuffmanCodeTable.codes[symbol]
             let length = Int(HuffmanCodeTable.lengths[symbol])
             var node = 0
             for position in stride(from: length - 1, through: 0, by: -1) {
-                let bit = Int(code >> UInt32(position) & 1)
+                let slot = node << 1 | Int(code >> UInt32(position) & 1)
                 if position == 0 {
-                    children[node][bit] = -(symbol + 1)
+                    children[slot] = Int32(symbol)
+                    isLeaf[slot] = true
                 } else {
-                    if children[node][bit] <= 0 {
-                        children.append([0, 0])
-                        depth.append(depth[node] + 1)
-                        onesOnly.append(onesOnly[node] && bit == 1)
-                        children[node][bit] = children.count - 1
+                    if children[slot] == 0 {
+                        precondition(nodes < 256, "the HPACK code tree has 256 internal nodes")
+                        depth[nodes] = depth[node] + 1
+                        onesOnly[nodes] = onesOnly[node] && slot & 1 == 1
+                        children[slot] = Int32(nodes)
+                        nodes += 1
                     }
-                    node = children[node][bit]
+                    node = Int(children[slot])
                 }
             }
         }
-        precondition(children.count == 256, "the HPACK code tree has 256 internal nodes")
+        precondition(nodes == 256, "the HPACK code tree has 256 internal nodes")
         // A state may end a string when it is at most 7 one-bits below the root (a prefix of EOS).
         let accepting = (0..<256).map { onesOnly[$0] && depth[$0] <= 7 }
 
+        // Per state, the 256 octets are the leaves of a depth-8 walk: each (node, emitted so far) pair at
+        // depth d is extended by both bits, so a state costs 510 steps rather than 256 × 8.
         var next = [UInt8](repeating: 0, count: 256 * 256)
         var emissions = [UInt32](repeating: 0, count: 256 * 256)
-        for state in 0..<256 {
-            for octet in 0..<256 {
-                var node = state
-                var symbols: [UInt32] = []
-                var failed = false
-                for position in stride(from: 7, through: 0, by: -1) {
-                    let child = children[node][octet >> position & 1]
-                    if child > 0 {
-                        node = child
-                    } else {
-                        let symbol = -child - 1
-                        if symbol == HuffmanCodeTable.endOfString { failed = true }
-                        symbols.append(UInt32(symbol & 0xff))
-                        node = 0
+        children.withUnsafeBufferPointer { children in
+            isLeaf.withUnsafeBufferPointer { isLeaf in
+                next.withUnsafeMutableBufferPointer { next in
+                    emissions.withUnsafeMutableBufferPointer { emissions in
+                        func walk(state: Int, node: Int, emission: UInt32, emitted: UInt32, failed: Bool, bits: Int, prefix: Int) {
+                            if bits == 8 {
+                                let slot = state << 8 | prefix
+                                next[slot] = failed ? 0 : UInt8(node)
+                                emissions[slot] = failed ? failBit : emission | emitted << 16
+                                return
+                            }
+                            for bit in 0..<2 {
+                                let child = node << 1 | bit
+                                if isLeaf[child] {
+                                    let symbol = Int(children[child])
+                                    walk(state: state, node: 0,
+                                         emission: emission | UInt32(symbol & 0xff) << (8 * emitted), emitted: emitted + 1,
+                                         failed: failed || symbol == HuffmanCodeTable.endOfString,
+                                         bits: bits + 1, prefix: prefix << 1 | bit)
+                                } else {
+                                    walk(state: state, node: Int(children[child]), emission: emission, emitted: emitted,
+                                         failed: failed, bits: bits + 1, prefix: prefix << 1 | bit)
+                                }
+                            }
+                        }
+                        for state in 0..<256 {
+                            walk(state: state, node: state, emission: 0, emitted: 0, failed: false, bits: 0, prefix: 0)
+                        }
                     }
                 }
-                var emission: UInt32 = 0
-                if failed {
-                    emission = failBit
-                    node = 0
-                } else {
-                    for (slot, symbol) in symbols.enumerated() { emission |= symbol << (8 * UInt32(slot)) }
-                    emission |= UInt32(symbols.count) << 16
-                }
-                next[state << 8 | octet] = UInt8(node)
-                emissions[state << 8 | octet] = emission
             }
         }
         return (next, emissions, accepting)
