@@ -47,6 +47,18 @@ public struct HTTP1Fields: RandomAccessCollection, Sendable {
                 .readableBytesView
         }
 
+        /// Calls `body` with the name and value bytes as received (valid only inside `body`), for consumers
+        /// that compare or copy them without making strings.
+        @inlinable
+        public func withUnsafeBytes<R>(
+            _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> R
+        ) rethrows -> R {
+            try storage.withUnsafeReadableBytes { bytes in
+                try body(UnsafeRawBufferPointer(rebasing: bytes[Int(entry.nameStart)..<Int(entry.nameEnd)]),
+                         UnsafeRawBufferPointer(rebasing: bytes[Int(entry.valueStart)..<Int(entry.valueEnd)]))
+            }
+        }
+
         /// The name as a string (field names are ASCII tokens).
         public var name: String {
             storage.getString(at: Int(entry.nameStart), length: Int(entry.nameEnd &- entry.nameStart))!

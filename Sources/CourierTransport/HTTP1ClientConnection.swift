@@ -67,8 +67,8 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
     private var draining = false
     private var readPausedForBody = false
     private var lastActivity = SystemClock.now()
-    /// The last response's field names, reused while the server keeps sending the same ones.
-    private var fieldNames = FieldNameCache()
+    /// The last response's fields, reused while the server keeps sending the same ones.
+    private var fieldCache = ResponseFieldCache()
     private var readTimer: ScheduledTask?
     /// Exchanges completed on this connection (a reused connection has completed at least one).
     public private(set) var completedExchanges = 0
@@ -301,10 +301,13 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
     }
 
     func fields(from fields: HTTP1Fields) -> HTTPFields {
-        fieldNames.fields(count: fields.count) { index in
-            let field = fields[index]
-            return (field.name, field.value)
+        var result = HTTPFields()
+        result.reserveCapacity(fields.count)
+        for index in fields.indices {
+            let field = fields[index].withUnsafeBytes { name, value in fieldCache.field(at: index, name: name, value: value) }
+            if let field { result.append(field) }
         }
+        return result
     }
 }
 

@@ -78,8 +78,8 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     /// Why the connection failed, when it did (a protocol error of the server, a socket error).
     public private(set) var failure: TransportError?
     private var lastRead = SystemClock.now()
-    /// The last response's field names, reused while the server keeps sending the same ones.
-    private var fieldNames = FieldNameCache()
+    /// The last response's fields, reused while the server keeps sending the same ones.
+    private var fieldCache = ResponseFieldCache()
 
     /// Wraps a connected stream, sends the connection preface and our SETTINGS, and starts reading.
     ///
@@ -431,10 +431,15 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     }
 
     func fields(_ fields: HTTP2HeaderFields) -> HTTPFields {
-        fieldNames.fields(count: fields.count) { index in
-            let field = fields[fields.startIndex + index]
-            return (field.name, field.value)
+        var result = HTTPFields()
+        result.reserveCapacity(fields.count)
+        for index in fields.indices {
+            let field = fields[index].withUnsafeBytes { name, value in
+                fieldCache.field(at: index - fields.startIndex, name: name, value: value)
+            }
+            if let field { result.append(field) }
         }
+        return result
     }
 
     /// A response head over our limits is `limitExceeded`, as on HTTP/1.1; every other failure of the server

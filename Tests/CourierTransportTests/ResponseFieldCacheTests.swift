@@ -1,0 +1,74 @@
+import HTTPTypes
+import Testing
+@testable import CourierTransport
+
+@Suite struct ResponseFieldCacheTests {
+    /// The fields for `lines` through `cache`, as a connection builds a response's fields.
+    private func fields(_ lines: [(String, String)], _ cache: inout ResponseFieldCache) -> HTTPFields {
+        var result = HTTPFields()
+        for (index, (name, value)) in lines.enumerated() {
+            var name = name
+            var value = value
+            let field = name.withUTF8 { name in
+                value.withUTF8 { value in
+                    cache.field(at: index, name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value))
+                }
+            }
+            if let field { result.append(field) }
+        }
+        return result
+    }
+
+    /// Names repeat by position from one response to the next; a different name at a position replaces it,
+    /// spelling (case) included, and names that are not tokens are skipped.
+    @Test func namesAreReusedOnlyWhenTheyRepeatExactly() {
+        var cache = ResponseFieldCache()
+        let first = fields([("Content-Type", "text/plain"), ("Content-Length", "5"), ("X-A", "1")], &cache)
+        #expect(first.map(\.name.rawName) == ["Content-Type", "Content-Length", "X-A"])
+        #expect(first[.contentLength] == "5")
+
+        let second = fields([("content-type", "a/b"), ("Content-Length", "7"), ("Bad Name", "x")], &cache)
+        #expect(second.map(\.name.rawName) == ["content-type", "Content-Length"])
+        #expect(second[.contentType] == "a/b")
+        #expect(second[.contentLength] == "7")
+
+        let third = fields([("content-type", "c/d"), ("Content-Length", "9"), ("X-B", "2"), ("X-C", "3")], &cache)
+        #expect(third.map(\.name.rawName) == ["content-type", "Content-Length", "X-B", "X-C"])
+        #expect(third[HTTPField.Name("x-b")!] == "2")
+    }
+
+    /// A field whose name and value bytes repeat is the cached one; a value that differs in any byte (or in
+    /// length) is read anew, and so is one that the cached field holds only after legalizing.
+    @Test func valuesAreReusedOnlyWhenTheirBytesRepeat() {
+        var cache = ResponseFieldCache()
+        _ = fields([("Server", "nginx"), ("Date", "Fri, 27 Nov 2026 10:49:46 GMT"), ("X-Pad", " padded ")], &cache)
+        let again = fields([("Server", "nginx"), ("Date", "Fri, 27 Nov 2026 10:49:47 GMT"), ("X-Pad", " padded ")], &cache)
+        #expect(again[.server] == "nginx")
+        #expect(again[.date] == "Fri, 27 Nov 2026 10:49:47 GMT")
+        #expect(again[HTTPField.Name("x-pad")!] == "padded")
+        let shorter = fields([("Server", "ngin"), ("Date", "Fri, 27 Nov 2026 10:49:47 GMT")], &cache)
+        #expect(shorter[.server] == "ngin")
+        #expect(shorter.count == 2)
+        let nonASCII = fields([("Server", "caf\u{E9}")], &cache)
+        #expect(nonASCII[.server] == "caf\u{E9}")
+    }
+
+    @Test func invalidNamesAreRejectedEvenAtACachedPosition() {
+        var cache = ResponseFieldCache()
+        #expect(fields([("Server", "a")], &cache)[.server] == "a")
+        #expect(fields([("Ser ver", "a")], &cache).isEmpty)
+        #expect(fields([("", "a")], &cache).isEmpty)
+        #expect(fields([("Server", "a")], &cache).map(\.name.rawName) == ["Server"])
+    }
+
+    /// Positions past the capacity are built every time and never cached.
+    @Test func headsLongerThanTheCapacityKeepWorking() {
+        var cache = ResponseFieldCache()
+        let lines = (0..<(ResponseFieldCache.capacity + 8)).map { ("X-F\($0)", "\($0)") }
+        for _ in 0..<2 {
+            let built = fields(lines, &cache)
+            #expect(built.count == lines.count)
+            #expect(built.last?.value == "\(lines.count - 1)")
+        }
+    }
+}
