@@ -234,15 +234,26 @@ public final class HTTPClient: Sendable {
 
     /// The origin a request goes to, from its scheme and authority.
     static func origin(of request: HTTPRequest) throws(HTTPClientError) -> Origin {
-        try origin(scheme: request.scheme?.lowercased() ?? "none", authority: request.authority ?? "")
+        try origin(scheme: request.scheme ?? "none", authority: request.authority ?? "")
     }
 
-    /// The origin for a scheme (`http`, `https`, or either with `+unix`) and an authority (for `+unix`, the
-    /// socket's percent-encoded path).
+    /// The origin for a scheme (`http`, `https`, or either with `+unix`, any case) and an authority (for
+    /// `+unix`, the socket's percent-encoded path). Computed for every request: the common spellings are
+    /// compared before anything is lowercased.
     static func origin(scheme schemeText: String, authority: String) throws(HTTPClientError) -> Origin {
-        let unix = schemeText.hasSuffix("+unix")
-        guard let scheme = Origin.Scheme(rawValue: unix ? String(schemeText.dropLast(5)) : schemeText) else {
-            throw HTTPClientError(.invalidRequest, "the request's scheme must be http or https (or with +unix), not \(schemeText)")
+        let scheme: Origin.Scheme
+        var unix = false
+        if schemeText == "https" {
+            scheme = .https
+        } else if schemeText == "http" {
+            scheme = .http
+        } else {
+            let lowercased = schemeText.lowercased()
+            unix = lowercased.hasSuffix("+unix")
+            guard let parsed = Origin.Scheme(rawValue: unix ? String(lowercased.dropLast(5)) : lowercased) else {
+                throw HTTPClientError(.invalidRequest, "the request's scheme must be http or https (or with +unix), not \(schemeText)")
+            }
+            scheme = parsed
         }
         guard !authority.isEmpty else {
             throw HTTPClientError(.invalidRequest, "the request has no authority (host)")
@@ -257,41 +268,53 @@ public final class HTTPClient: Sendable {
         return Origin(scheme: scheme, host: host, port: port)
     }
 
-    /// Host and port of an authority (`user@host:port`, `[v6]:port`). Scanned as UTF-8 code units: every
-    /// delimiter is ASCII, and character-wise searching (grapheme breaking) cost more than the rest of a request.
+    /// Host and port of an authority (`user@host:port`, `[v6]:port`), scanned as UTF-8 bytes: every delimiter
+    /// is ASCII. The port is decimal digits only.
     static func splitAuthority(_ authority: String) throws(HTTPClientError) -> (host: String, port: Int?) {
-        let bytes = authority.utf8
-        var start = bytes.startIndex
-        if let at = bytes.lastIndex(of: UInt8(ascii: "@")) { start = bytes.index(after: at) }
-        var end = bytes.endIndex
-        var portText: Substring?
+        var text = authority
+        text.makeContiguousUTF8()
+        switch text.utf8.withContiguousStorageIfAvailable(Self.parseAuthority) ?? .invalid("invalid authority") {
+        case .parsed(let host, let port): return (host, port)
+        case .invalid(let problem): throw HTTPClientError(.invalidRequest, "\(problem) in \(authority)")
+        }
+    }
+
+    private enum ParsedAuthority {
+        case parsed(host: String, port: Int?)
+        case invalid(String)
+    }
+
+    private static func parseAuthority(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedAuthority {
+        var start = 0
+        var end = bytes.count
+        var portStart: Int?
+        if let at = bytes.lastIndex(of: UInt8(ascii: "@")) { start = at + 1 }
         if start < end && bytes[start] == UInt8(ascii: "[") {
-            guard let close = bytes[start...].firstIndex(of: UInt8(ascii: "]")) else {
-                throw HTTPClientError(.invalidRequest, "unterminated IPv6 literal in \(authority)")
+            guard let close = bytes[start...].firstIndex(of: UInt8(ascii: "]")) else { return .invalid("unterminated IPv6 literal") }
+            if close + 1 < bytes.count {
+                guard bytes[close + 1] == UInt8(ascii: ":") else { return .invalid("unexpected text after the IPv6 literal") }
+                portStart = close + 2
             }
-            let afterClose = bytes.index(after: close)
-            if afterClose < bytes.endIndex {
-                guard bytes[afterClose] == UInt8(ascii: ":") else {
-                    throw HTTPClientError(.invalidRequest, "unexpected text after the IPv6 literal in \(authority)")
-                }
-                portText = authority[bytes.index(after: afterClose)...]
-            }
-            start = bytes.index(after: start)
+            start += 1
             end = close
         } else if let colon = bytes[start...].lastIndex(of: UInt8(ascii: ":")) {
-            portText = authority[bytes.index(after: colon)...]
+            portStart = colon + 1
             end = colon
         }
-        let host = bytes[start..<end]
+        let host = UnsafeBufferPointer(rebasing: bytes[start..<end])
         guard !host.isEmpty, !host.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: " ") || $0 == 13 || $0 == 10 }) else {
-            throw HTTPClientError(.invalidRequest, "invalid host in \(authority)")
+            return .invalid("invalid host")
         }
-        let hostText = String(authority[start..<end])
-        guard let portText, !portText.isEmpty else { return (hostText, nil) }
-        guard let port = Int(portText), (1...65535).contains(port) else {
-            throw HTTPClientError(.invalidRequest, "invalid port in \(authority)")
+        let hostText = String(decoding: host, as: UTF8.self)
+        guard let portStart, portStart < bytes.count else { return .parsed(host: hostText, port: nil) }
+        var port = 0
+        for byte in bytes[portStart...] {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10, port <= 65535 else { return .invalid("invalid port") }
+            port = port * 10 + Int(digit)
         }
-        return (hostText, port)
+        guard (1...65535).contains(port) else { return .invalid("invalid port") }
+        return .parsed(host: hostText, port: port)
     }
 
     private static func warn(_ message: String) {

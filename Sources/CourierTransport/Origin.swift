@@ -29,7 +29,9 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     public init(scheme: Scheme, host: String, port: Int? = nil, unixSocketPath: String? = nil) {
         self.scheme = scheme
         var host = host
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.utf8.first == UInt8(ascii: "["), host.utf8.last == UInt8(ascii: "]") {
+            host = String(host.dropFirst().dropLast())
+        }
         self.host = host
         self.port = port ?? scheme.defaultPort
         self.unixSocketPath = unixSocketPath

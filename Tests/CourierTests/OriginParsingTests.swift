@@ -14,6 +14,7 @@ import Testing
         ("127.0.0.1:65535", "127.0.0.1", 65535),
         ("bücher.example:80", "bücher.example", 80),
         ("host:", "host", nil),
+        ("host:0080", "host", 80),
     ] as [(String, String, Int?)])
     func validAuthorities(_ authority: String, _ host: String, _ port: Int?) throws {
         let parsed = try HTTPClient.splitAuthority(authority)
@@ -22,8 +23,19 @@ import Testing
     }
 
     @Test(arguments: ["", ":80", "[::1", "[::1]x", "[::1]:x", "host:0", "host:65536", "host:-1", "ho st", "a/b:80",
-                      "user@", "h\r\n:80"])
+                      "user@", "h\r\n:80",
+                      "host:+80", "host:8 0", "host:99999999999999999999999"])
     func invalidAuthorities(_ authority: String) {
         #expect(throws: HTTPClientError.self) { try HTTPClient.splitAuthority(authority) }
+    }
+
+    /// Schemes in any case; the common lowercase spellings take a shortcut that must agree with the rest.
+    @Test func schemesAreMatchedInAnyCase() throws {
+        #expect(try HTTPClient.origin(scheme: "http", authority: "a:1") == Origin(scheme: .http, host: "a", port: 1))
+        #expect(try HTTPClient.origin(scheme: "HTTPS", authority: "a") == Origin(scheme: .https, host: "a", port: 443))
+        #expect(try HTTPClient.origin(scheme: "Http+Unix", authority: "%2Ftmp%2Fs").unixSocketPath == "/tmp/s")
+        #expect(throws: HTTPClientError.self) { try HTTPClient.origin(scheme: "ftp", authority: "a") }
+        #expect(throws: HTTPClientError.self) { try HTTPClient.origin(scheme: "https", authority: "") }
+        #expect(try HTTPClient.origin(scheme: "https", authority: "[::1]:8443").host == "::1")
     }
 }
