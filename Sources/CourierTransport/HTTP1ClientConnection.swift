@@ -301,13 +301,7 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
     }
 
     func fields(from fields: HTTP1Fields) -> HTTPFields {
-        var result = HTTPFields()
-        result.reserveCapacity(fields.count)
-        for index in fields.indices {
-            let field = fields[index].withUnsafeBytes { name, value in fieldCache.field(at: index, name: name, value: value) }
-            if let field { result.append(field) }
-        }
-        return result
+        fieldCache.fields(of: fields)
     }
 }
 

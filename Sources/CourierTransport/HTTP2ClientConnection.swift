@@ -431,15 +431,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     }
 
     func fields(_ fields: HTTP2HeaderFields) -> HTTPFields {
-        var result = HTTPFields()
-        result.reserveCapacity(fields.count)
-        for index in fields.indices {
-            let field = fields[index].withUnsafeBytes { name, value in
-                fieldCache.field(at: index - fields.startIndex, name: name, value: value)
-            }
-            if let field { result.append(field) }
-        }
-        return result
+        fieldCache.fields(of: fields)
     }
 
     /// A response head over our limits is `limitExceeded`, as on HTTP/1.1; every other failure of the server

@@ -3,20 +3,20 @@ import Testing
 @testable import CourierTransport
 
 @Suite struct ResponseFieldCacheTests {
+    /// Field lines given as strings.
+    private struct Lines: ReceivedFieldLines {
+        let lines: [(String, String)]
+        var lineCount: Int { lines.count }
+
+        func withLine<R>(_ index: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R) -> R {
+            var (name, value) = lines[index]
+            return name.withUTF8 { name in value.withUTF8 { body(UnsafeRawBufferPointer(name), UnsafeRawBufferPointer($0)) } }
+        }
+    }
+
     /// The fields for `lines` through `cache`, as a connection builds a response's fields.
     private func fields(_ lines: [(String, String)], _ cache: inout ResponseFieldCache) -> HTTPFields {
-        var result = HTTPFields()
-        for (index, (name, value)) in lines.enumerated() {
-            var name = name
-            var value = value
-            let field = name.withUTF8 { name in
-                value.withUTF8 { value in
-                    cache.field(at: index, name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value))
-                }
-            }
-            if let field { result.append(field) }
-        }
-        return result
+        cache.fields(of: Lines(lines: lines))
     }
 
     /// Names repeat by position from one response to the next; a different name at a position replaces it,
@@ -59,6 +59,24 @@ import Testing
         #expect(fields([("Ser ver", "a")], &cache).isEmpty)
         #expect(fields([("", "a")], &cache).isEmpty)
         #expect(fields([("Server", "a")], &cache).map(\.name.rawName) == ["Server"])
+    }
+
+    /// A head that repeats whole is the previous one's fields; one differing field, one field fewer or more,
+    /// or a skipped line makes new fields with the right contents.
+    @Test func repeatedHeadsShareTheirFields() {
+        var cache = ResponseFieldCache()
+        let lines = [("Server", "nginx"), ("Content-Length", "5")]
+        let first = fields(lines, &cache)
+        var second = fields(lines, &cache)
+        #expect(second == first)
+        second[.server] = "changed"
+        #expect(fields(lines, &cache)[.server] == "nginx")
+        #expect(fields([("Server", "nginx"), ("Content-Length", "6")], &cache)[.contentLength] == "6")
+        #expect(fields([("Server", "nginx")], &cache).count == 1)
+        #expect(fields(lines, &cache).count == 2)
+        #expect(fields(lines + [("Bad Name", "x")], &cache).count == 2)
+        #expect(fields(lines + [("Bad Name", "x")], &cache).count == 2)
+        #expect(fields(lines + [("X-More", "1")], &cache).count == 3)
     }
 
     /// Positions past the capacity are built every time and never cached.
