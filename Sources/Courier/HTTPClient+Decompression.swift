@@ -38,10 +38,13 @@ enum ContentDecoding {
     /// Stacked codings beyond this many are refused (a response needs one; two is already odd).
     static let maximumCodings = 3
 
+    /// The field sent when the caller did not choose codings (made once: every request adds it).
+    static let acceptEncodingField = HTTPField(name: .acceptEncoding, value: acceptEncoding)
+
     /// Asks for compressed bodies unless the caller chose codings or asked for a range.
     static func prepare(_ head: inout HTTPRequest) {
-        guard head.headerFields[.acceptEncoding] == nil, head.headerFields[.range] == nil else { return }
-        head.headerFields[.acceptEncoding] = acceptEncoding
+        guard !head.headerFields.contains(.acceptEncoding), !head.headerFields.contains(.range) else { return }
+        head.headerFields.append(acceptEncodingField)
     }
 
     /// The response with its body decoded as it streams, or unchanged when it is not encoded in codings
@@ -74,6 +77,7 @@ enum ContentDecoding {
 
     /// The codings in `Content-Encoding`, nil when there are none or one is not decodable here.
     static func codings(of fields: HTTPFields) -> [StreamingInflater.Format]? {
+        guard fields.contains(.contentEncoding) else { return nil }
         let values = fields[values: .contentEncoding]
         guard !values.isEmpty else { return nil }
         var formats: [StreamingInflater.Format] = []

@@ -10,14 +10,24 @@ import Glibc
 /// an error `Mutex` treats as fatal, and ThreadSanitizer does not see it. A plain `pthread_mutex_t` has
 /// neither problem. The mutex and the value share one allocation.
 public struct Locked<State>: ~Copyable {
-    private struct Cell {
-        var mutex: pthread_mutex_t
-        var state: State
+    @usableFromInline
+    struct Cell {
+        @usableFromInline var mutex: pthread_mutex_t
+        @usableFromInline var state: State
+
+        @inlinable
+        init(mutex: pthread_mutex_t, state: consuming State) {
+            self.mutex = mutex
+            self.state = state
+        }
     }
 
-    private let cell: UnsafeMutablePointer<Cell>
+    @usableFromInline let cell: UnsafeMutablePointer<Cell>
 
-    /// A lock guarding `initialState`.
+    /// A lock guarding `initialState`. Inlinable, like `withLock`, so that users specialize it for their state
+    /// (an unspecialized generic looks its cell's type up at run time on every lock made, and `withLock` is
+    /// on every request's path).
+    @inlinable
     public init(_ initialState: consuming State) {
         cell = .allocate(capacity: 1)
         cell.initialize(to: Cell(mutex: pthread_mutex_t(), state: initialState))
@@ -44,20 +54,24 @@ public struct Locked<State>: ~Copyable {
 
     // `Cell` is a plain struct whose first field is the mutex, so the mutex sits at the cell's address; the
     // state's offset is fixed per `State` (computed once, not looked up through a key path on every lock).
-    private static func mutex(of cell: UnsafeMutablePointer<Cell>) -> UnsafeMutablePointer<pthread_mutex_t> {
+    @inlinable
+    static func mutex(of cell: UnsafeMutablePointer<Cell>) -> UnsafeMutablePointer<pthread_mutex_t> {
         UnsafeMutableRawPointer(cell).assumingMemoryBound(to: pthread_mutex_t.self)
     }
 
-    private static var stateOffset: Int {
+    @inlinable
+    static var stateOffset: Int {
         let alignment = MemoryLayout<State>.alignment
         return (MemoryLayout<pthread_mutex_t>.size + alignment - 1) / alignment * alignment
     }
 
-    private static func state(of cell: UnsafeMutablePointer<Cell>) -> UnsafeMutablePointer<State> {
+    @inlinable
+    static func state(of cell: UnsafeMutablePointer<Cell>) -> UnsafeMutablePointer<State> {
         (UnsafeMutableRawPointer(cell) + stateOffset).assumingMemoryBound(to: State.self)
     }
 
     /// Runs `body` with exclusive access to the state and returns its result.
+    @inlinable
     public borrowing func withLock<Result: ~Copyable, E: Error>(
         _ body: (inout State) throws(E) -> Result
     ) throws(E) -> Result {

@@ -152,13 +152,17 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
         return exchange
     }
 
-    /// Fields the serializer writes itself (framing and Host). Compared, not hashed: a set lookup hashed every
-    /// field's name on every request.
+    /// Fields the serializer writes itself (framing and Host). Compared, not hashed (a set lookup hashed every
+    /// field's name on every request), and only names of a reserved length are compared at all.
     private static func isReserved(_ name: HTTPField.Name) -> Bool {
-        name == .contentLength || name == .transferEncoding || name == hostName
+        let canonical = name.canonicalName
+        switch canonical.utf8.count {
+        case 4: return canonical == "host"
+        case 14: return canonical == "content-length"
+        case 17: return canonical == "transfer-encoding"
+        default: return false
+        }
     }
-
-    private static let hostName = HTTPField.Name("host")!
 
     public func close(error: TransportError?) {
         loop.assertInEventLoop()
