@@ -28,12 +28,20 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
 
     /// What a waiting request is resumed with.
     typealias Waiter = UnsafeContinuation<Result<any ClientConnection, PoolError>, Never>
+    typealias Lease = Result<any ClientConnection, PoolError>
+
+    /// A request the pool has not answered yet: its task is still deciding whether to wait (`pending`, holding
+    /// the answer if one came meanwhile), or waits on a continuation.
+    enum WaiterSlot {
+        case pending(Lease?)
+        case waiting(Waiter)
+    }
 
     private struct State {
         var machine: ConnectionPoolStateMachine
         var connections: [ConnectionID: any ClientConnection] = [:]
         var ids: [ObjectIdentifier: ConnectionID] = [:]
-        var waiters: [RequestID: Waiter] = [:]
+        var waiters: [RequestID: WaiterSlot] = [:]
         var acquireTimers: [RequestID: ScheduledTask] = [:]
         var deadlineTimers: [RequestID: ScheduledTask] = [:]
         var idleTimers: [ConnectionID: IdleTimer] = [:]
@@ -113,27 +121,45 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
             defer { state.nextRequest += 1 }
             return RequestID(state.nextRequest)
         }
-        let result: Result<any ClientConnection, PoolError> = await withTaskCancellationHandler {
-            await withUnsafeContinuation { (continuation: Waiter) in
-                let now = clock.now()
-                let work = state.withLock { state -> Work in
-                    state.waiters[requestID] = continuation
-                    let work = takeWork(state.machine.executeRequest(requestID, preferredLoop: loopID, now: now), &state)
-                    if let deadline, state.waiters[requestID] != nil {
-                        state.deadlineTimers[requestID] = (loop ?? group.loops[0]).schedule(at: deadline) { [self] in
-                            deadlinePassed(requestID)
-                        }
-                    }
-                    return work
+        // Asked under the lock before any suspension: when an idle connection is free the answer comes at
+        // once, and the request needs neither a continuation nor a cancellation handler.
+        let now = clock.now()
+        let (work, immediate) = state.withLock { state -> (Work, Lease?) in
+            state.waiters[requestID] = .pending(nil)
+            let work = takeWork(state.machine.executeRequest(requestID, preferredLoop: loopID, now: now), &state)
+            if case .pending(let lease?)? = state.waiters[requestID] {
+                state.waiters[requestID] = nil
+                return (work, lease)
+            }
+            if let deadline {
+                state.deadlineTimers[requestID] = (loop ?? group.loops[0]).schedule(at: deadline) { [self] in
+                    deadlinePassed(requestID)
                 }
-                perform(work)
+            }
+            return (work, nil)
+        }
+        perform(work)
+        if let immediate { return try immediate.get() }
+        let result: Lease = await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: Waiter) in
+                let answered = state.withLock { state -> Lease? in
+                    guard case .pending(let lease)? = state.waiters[requestID] else {
+                        assertionFailure("a waiting request lost its slot")
+                        return .failure(PoolError.cancelled)
+                    }
+                    if let lease {
+                        state.waiters[requestID] = nil
+                        return lease
+                    }
+                    state.waiters[requestID] = .waiting(continuation)
+                    return nil
+                }
+                if let answered { continuation.resume(returning: answered) }
             }
         } onCancel: {
             let work = state.withLock { state -> Work in
                 var work = takeWork(state.machine.cancelRequest(requestID), &state)
-                if let waiter = state.waiters.removeValue(forKey: requestID) {
-                    work.resumes.append((waiter, .failure(PoolError.cancelled)))
-                }
+                answer(requestID, .failure(PoolError.cancelled), &state, &work)
                 if let timer = state.deadlineTimers.removeValue(forKey: requestID) { work.cancelTimers.append(timer) }
                 return work
             }
@@ -149,9 +175,12 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
     private func deadlinePassed(_ requestID: RequestID) {
         let work = state.withLock { state -> Work in
             state.deadlineTimers[requestID] = nil
-            guard let waiter = state.waiters.removeValue(forKey: requestID) else { return Work() }
+            switch state.waiters[requestID] {
+            case .waiting?, .pending(nil)?: break
+            case .pending(_?)?, nil: return Work()  // answered already
+            }
             var work = takeWork(state.machine.cancelRequest(requestID), &state)
-            work.resumes.append((waiter, .failure(PoolError.acquireTimeout())))
+            answer(requestID, .failure(PoolError.acquireTimeout()), &state, &work)
             return work
         }
         perform(work)
@@ -229,23 +258,37 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         var becameIdle = false
     }
 
+    /// Answers a request: resumes it if it waits, keeps the answer if its task has not decided to wait yet.
+    /// The first answer stands (a connection handed out is not taken back by a later cancellation).
+    private func answer(_ requestID: RequestID, _ lease: Lease, _ state: inout State, _ work: inout Work) {
+        switch state.waiters[requestID] {
+        case .waiting(let waiter)?:
+            state.waiters.removeValue(forKey: requestID)
+            work.resumes.append((waiter, lease))
+        case .pending(nil)?:
+            state.waiters.updateValue(.pending(lease), forKey: requestID)
+        case .pending?, nil:
+            break
+        }
+    }
+
     /// Turns an action into work, updating the bookkeeping that must change atomically with the machine.
     private func takeWork(_ action: ConnectionPoolStateMachine.Action, _ state: inout State) -> Work {
         var work = Work()
         for request in action.requests {
             switch request {
             case .execute(let requestID, let connectionID):
-                guard let waiter = state.waiters.removeValue(forKey: requestID) else { continue }
+                guard state.waiters[requestID] != nil else { continue }
                 guard let connection = state.connections[connectionID] else {
                     // The machine and the table disagree (a bug): fail the request rather than strand it.
                     assertionFailure("the pool handed out connection \(connectionID), which it does not hold")
                     let lost = TransportError(.connectionClosed, "the pool lost the connection it chose", requestNotProcessed: true)
-                    work.resumes.append((waiter, .failure(.connectFailed(lost))))
+                    answer(requestID, .failure(.connectFailed(lost)), &state, &work)
                     continue
                 }
-                work.resumes.append((waiter, .success(connection)))
+                answer(requestID, .success(connection), &state, &work)
             case .fail(let requestID, let error):
-                if let waiter = state.waiters.removeValue(forKey: requestID) { work.resumes.append((waiter, .failure(error))) }
+                answer(requestID, .failure(error), &state, &work)
             case .scheduleAcquireTimeout(let requestID, let deadline):
                 if let old = state.acquireTimers[requestID] { work.cancelTimers.append(old) }
                 state.acquireTimers[requestID] = group.loops[0].schedule(at: deadline) { [self] in
