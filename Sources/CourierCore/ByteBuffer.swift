@@ -29,10 +29,12 @@ public struct ByteBuffer: @unchecked Sendable {
             return unsafeDowncast(buffer, to: Storage.self)
         }
 
-        /// The bytes (they live as long as this object).
-        @inlinable var bytes: UnsafeMutableRawPointer { header.bytes }
+        /// The bytes (they live as long as this object). Read through the header's pointer: `header` is a
+        /// `var` of `ManagedBuffer`, and reading it directly costs a run-time exclusivity check on every
+        /// buffer operation.
+        @inlinable var bytes: UnsafeMutableRawPointer { withUnsafeMutablePointerToHeader { $0.pointee.bytes } }
         /// How many bytes `bytes` holds.
-        @inlinable var byteCapacity: Int { header.capacity }
+        @inlinable var byteCapacity: Int { withUnsafeMutablePointerToHeader { $0.pointee.capacity } }
 
         /// Shared by every buffer created empty (capacity 0), so placeholders cost no allocation. Never
         /// written: a buffer using it has no writable bytes and is never its sole owner, so its first write
