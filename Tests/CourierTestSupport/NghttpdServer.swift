@@ -25,7 +25,7 @@ public final class NghttpdServer: @unchecked Sendable {
 
     /// Starts nghttpd (TLS when a certificate is given) and waits until it accepts connections.
     public static func start(certificatePEM: String? = nil, privateKeyPEM: String? = nil,
-                             files: [String: Int] = [:]) throws -> NghttpdServer {
+                             files: [String: Int] = [:], attempt: Int = 1) throws -> NghttpdServer {
         let directory = NSTemporaryDirectory() + "courier-nghttpd-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory + "/root", withIntermediateDirectories: true)
         for (name, size) in files { try NginxServer.writePatternFile(directory + "/root/" + name, size: size) }
@@ -43,7 +43,13 @@ public final class NghttpdServer: @unchecked Sendable {
         let server = NghttpdServer(port: port, directory: directory, process: process)
         guard waitForPort(port, seconds: 15, while: { process.isRunning }) else {
             let log = (try? String(contentsOfFile: directory + "/nghttpd.log", encoding: .utf8)) ?? ""
+            let exited = !process.isRunning
             server.stop()
+            // The port was taken between `freePort()` and nghttpd's bind: try another one.
+            if exited && attempt < 3 && log.contains("Address already in use") {
+                return try start(certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM, files: files,
+                                 attempt: attempt + 1)
+            }
             throw FixtureError(path: "nghttpd did not start on port \(port): \(log)")
         }
         return server

@@ -102,7 +102,13 @@ public final class NginxServer: @unchecked Sendable {
         for port in [httpPort, h2cPort, httpsPort] where port != 0 {
             guard waitForPort(port, seconds: 15, while: { process.isRunning }) else {
                 let log = (try? String(contentsOfFile: directory + "/error.log", encoding: .utf8)) ?? ""
+                let exited = !process.isRunning
                 server.stop()
+                // A port taken between `freePort()` and nginx's bind makes nginx exit: try other ports.
+                if exited && attempt < 3 && log.contains("Address already in use") {
+                    return try start(certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM, files: files,
+                                     extraServerConfig: extraServerConfig, attempt: attempt + 1)
+                }
                 throw FixtureError(path: "nginx did not start on port \(port): \(log)")
             }
         }
