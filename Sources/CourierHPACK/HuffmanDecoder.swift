@@ -59,7 +59,8 @@ enum HuffmanDecoder {
     /// Builds the tables from the code table by walking the code tree bit by bit, once. It runs on the
     /// first HPACK decode of a process, so it works on flat arrays without an allocation per entry.
     static func buildTables() -> (next: [UInt8], emissions: [UInt32], accepting: [Bool]) {
-        // Tree: children[node << 1 | bit] > 0 is an internal node, <= 0 is leaf -symbol (set below).
+        // Tree: slot `node << 1 | bit` holds a symbol where `isLeaf` is set, else the internal node it leads to
+        // (0: none yet; the root is never a child).
         var children = [Int32](repeating: 0, count: 2 * 256)
         var isLeaf = [Bool](repeating: false, count: 2 * 256)
         var depth = [Int](repeating: 0, count: 256)
@@ -75,7 +76,7 @@ enum HuffmanDecoder {
                     children[slot] = Int32(symbol)
                     isLeaf[slot] = true
                 } else {
-                    if children[slot] == 0 {
+                    if !isLeaf[slot] && children[slot] == 0 {
                         precondition(nodes < 256, "the HPACK code tree has 256 internal nodes")
                         depth[nodes] = depth[node] + 1
                         onesOnly[nodes] = onesOnly[node] && slot & 1 == 1
