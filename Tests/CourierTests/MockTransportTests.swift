@@ -32,6 +32,21 @@ import CourierTestSupport
         #expect(bodies == [#"{"id":"42"}"#, "it's me", "a/b/c.txt", "204", "404", "404"])
     }
 
+    /// A handler's body for HEAD never reaches the caller, as over the network (HEAD has no content).
+    @Test func headResponsesHaveNoBody() async throws {
+        let mock = MockTransport()
+        mock.route("/page") { _ in .text("a body HEAD must not deliver") }
+        let client = Self.client(mock)
+        let (status, body, getBody) = try await withTimeout {
+            let head = try await client.head("http://api.test/page")
+            return (head.status.code, try await head.body.string(upTo: 100),
+                    try await client.get("http://api.test/page").body.string(upTo: 100))
+        }
+        #expect(status == 200)
+        #expect(body == "")
+        #expect(getBody == "a body HEAD must not deliver")
+    }
+
     @Test func recordsRequestsWithBodiesAsSentAfterTheFeatures() async throws {
         let mock = MockTransport()
         mock.route(.post, "/submit") { request in .text("got \(request.bodyString)") }
