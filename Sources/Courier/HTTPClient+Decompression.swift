@@ -79,7 +79,6 @@ enum ContentDecoding {
     static func codings(of fields: HTTPFields) -> [StreamingInflater.Format]? {
         guard fields.contains(.contentEncoding) else { return nil }
         let values = fields[values: .contentEncoding]
-        guard !values.isEmpty else { return nil }
         var formats: [StreamingInflater.Format] = []
         for value in values {
             for token in value.split(separator: ",") {

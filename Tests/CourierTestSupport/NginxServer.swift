@@ -95,6 +95,11 @@ public final class NginxServer: @unchecked Sendable {
             }
             """
         try config.write(toFile: directory + "/nginx.conf", atomically: true, encoding: .utf8)
+        /// Starts again from scratch, on other ports.
+        func retry() throws -> NginxServer {
+            try start(certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM, files: files,
+                      extraServerConfig: extraServerConfig, attempt: attempt + 1)
+        }
         let process = try ChildProcess(["/usr/sbin/nginx", "-p", directory, "-c", directory + "/nginx.conf",
                                         "-e", directory + "/error.log"])
         let server = NginxServer(httpPort: httpPort, httpsPort: httpsPort, h2cPort: h2cPort, directory: directory,
@@ -105,10 +110,7 @@ public final class NginxServer: @unchecked Sendable {
                 let exited = !process.isRunning
                 server.stop()
                 // A port taken between `freePort()` and nginx's bind makes nginx exit: try other ports.
-                if exited && attempt < 3 && log.contains("Address already in use") {
-                    return try start(certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM, files: files,
-                                     extraServerConfig: extraServerConfig, attempt: attempt + 1)
-                }
+                if exited && attempt < 3 && log.contains("Address already in use") { return try retry() }
                 throw FixtureError(path: "nginx did not start on port \(port): \(log)")
             }
         }
@@ -122,10 +124,7 @@ public final class NginxServer: @unchecked Sendable {
         guard process.isRunning, FileManager.default.fileExists(atPath: pidFile) else {
             let log = (try? String(contentsOfFile: directory + "/error.log", encoding: .utf8)) ?? ""
             server.stop()
-            if attempt < 3 {
-                return try start(certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM, files: files,
-                                 extraServerConfig: extraServerConfig, attempt: attempt + 1)
-            }
+            if attempt < 3 { return try retry() }
             throw FixtureError(path: "nginx did not keep its ports: \(log)")
         }
         return server
