@@ -14,6 +14,8 @@ public struct TLSCertificateAuthority: Sendable {
     public let privateKeyPEM: String
     /// The CA certificates between a leaf issued here and the root, this CA first (empty for a root).
     public let intermediatesPEM: String
+    /// The certificate and key as OpenSSL objects, kept so issuing does not parse the PEM text again.
+    private let signer: Signer
 
     /// Trust roots containing this CA alone (for a root CA).
     public var trustRoots: TLSTrustRoots { .custom(.pem(certificatePEM)) }
@@ -27,13 +29,14 @@ public struct TLSCertificateAuthority: Sendable {
         let certificate = try Self.makeCertificate(
             commonName: commonName, subjectKey: key, issuer: nil, issuerKey: key, isAuthority: true,
             dnsNames: [], ipAddresses: [], validFrom: validFrom, validUntil: validUntil)
-        self.init(certificatePEM: try Self.pem(certificate), privateKeyPEM: try Self.pem(key), intermediatesPEM: "")
+        try self.init(certificate: certificate, key: key, intermediatesPEM: "")
     }
 
-    private init(certificatePEM: String, privateKeyPEM: String, intermediatesPEM: String) {
-        self.certificatePEM = certificatePEM
-        self.privateKeyPEM = privateKeyPEM
+    private init(certificate: OpenSSLCertificate, key: OpenSSLPrivateKey, intermediatesPEM: String) throws(TLSError) {
+        self.certificatePEM = try Self.pem(certificate)
+        self.privateKeyPEM = try Self.pem(key)
         self.intermediatesPEM = intermediatesPEM
+        self.signer = Signer(certificate: certificate, key: key)
     }
 
     /// A leaf certificate signed by this CA for the given names and addresses.
@@ -41,10 +44,9 @@ public struct TLSCertificateAuthority: Sendable {
         commonName: String, dnsNames: [String] = [], ipAddresses: [String] = [],
         validFrom: Duration = .seconds(-3600), validUntil: Duration = .seconds(7 * 86400)
     ) throws(TLSError) -> TLSIssuedCertificate {
-        let (issuer, issuerKey) = try loadSelf()
         let key = try Self.makeKey()
         let certificate = try Self.makeCertificate(
-            commonName: commonName, subjectKey: key, issuer: issuer, issuerKey: issuerKey, isAuthority: false,
+            commonName: commonName, subjectKey: key, issuer: signer.certificate, issuerKey: signer.key, isAuthority: false,
             dnsNames: dnsNames, ipAddresses: ipAddresses, validFrom: validFrom, validUntil: validUntil)
         let leaf = try Self.pem(certificate)
         return TLSIssuedCertificate(certificatePEM: leaf, privateKeyPEM: try Self.pem(key),
@@ -64,22 +66,28 @@ public struct TLSCertificateAuthority: Sendable {
         commonName: String = "Courier Test Intermediate CA",
         validFrom: Duration = .seconds(-3600), validUntil: Duration = .seconds(30 * 86400)
     ) throws(TLSError) -> TLSCertificateAuthority {
-        let (issuer, issuerKey) = try loadSelf()
         let key = try Self.makeKey()
         let certificate = try Self.makeCertificate(
-            commonName: commonName, subjectKey: key, issuer: issuer, issuerKey: issuerKey, isAuthority: true,
+            commonName: commonName, subjectKey: key, issuer: signer.certificate, issuerKey: signer.key, isAuthority: true,
             dnsNames: [], ipAddresses: [], validFrom: validFrom, validUntil: validUntil)
-        let pem = try Self.pem(certificate)
-        return TLSCertificateAuthority(certificatePEM: pem, privateKeyPEM: try Self.pem(key),
-                                       intermediatesPEM: pem + intermediatesPEM)
+        return try TLSCertificateAuthority(certificate: certificate, key: key,
+                                           intermediatesPEM: try Self.pem(certificate) + intermediatesPEM)
     }
 
     // MARK: - OpenSSL
 
-    private func loadSelf() throws(TLSError) -> (OpenSSLCertificate, OpenSSLPrivateKey) {
-        let certificate = try PEMLoader.certificates(from: .pem(certificatePEM), what: "CA certificate")[0]
-        let key = try PEMLoader.privateKey(from: .pem(privateKeyPEM), what: "CA private key")
-        return (certificate, key)
+    /// The CA's own certificate and key, never modified after creation. Safe to share across threads
+    /// (hence `@unchecked`): OpenSSL allows threads to use one object at once as long as none modifies it
+    /// (openssl-threads(7)); `X509_sign` reads the key through its own per-call digest context, as an
+    /// `SSL_CTX`'s key signs concurrent handshakes, and the issuer's certificate is only read.
+    private final class Signer: @unchecked Sendable {
+        let certificate: OpenSSLCertificate
+        let key: OpenSSLPrivateKey
+
+        init(certificate: OpenSSLCertificate, key: OpenSSLPrivateKey) {
+            self.certificate = certificate
+            self.key = key
+        }
     }
 
     private static func failure(_ what: String) -> TLSError {
