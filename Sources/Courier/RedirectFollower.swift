@@ -8,7 +8,12 @@ struct RedirectFollower {
     let policy: HTTPClient.RedirectPolicy
     /// Bodies of redirect responses up to this size are read to their end to keep the connection.
     static let drainLimit = 64 * 1024
-    static let followable: Set<Int> = [301, 302, 303, 307, 308]
+    static func isFollowable(_ status: Int) -> Bool {
+        switch status {
+        case 301, 302, 303, 307, 308: true
+        default: false
+        }
+    }
     static let credentialFields: [HTTPField.Name] = [.authorization, .cookie, .proxyAuthorization]
     static let contentFields: [HTTPField.Name] = [
         .contentType, .contentLength, .contentEncoding, .contentLanguage, .contentLocation, .transferEncoding,
@@ -25,7 +30,7 @@ struct RedirectFollower {
         let start = original.timeout.map { _ in SystemClock.now() }
         while true {
             let response = try await send(request)
-            guard Self.followable.contains(response.status.code),
+            guard Self.isFollowable(response.status.code),
                   let location = response.headerFields[.location], !location.isEmpty,
                   let current = URLReference(request.head) else {
                 return Self.finish(response, redirects)

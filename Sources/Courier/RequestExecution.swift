@@ -32,7 +32,7 @@ struct RequestExecution: Sendable {
         return try result.get()
     }
 
-    private func exchange(on connection: any ClientConnection, pool: OriginPool) async throws(TransportError) -> HTTPClientResponse {
+    private nonisolated(nonsending) func exchange(on connection: any ClientConnection, pool: OriginPool) async throws(TransportError) -> HTTPClientResponse {
         if Task.isCancelled {
             pool.releaseUnused(connection)
             throw TransportError(.cancelled, "the request was cancelled", requestNotProcessed: true)

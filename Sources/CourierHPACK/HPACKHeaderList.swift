@@ -61,7 +61,7 @@ public struct HPACKHeaderList: Sendable {
 
     /// The bytes of all names and values, back to back, in field order. A field's bytes start at
     /// `Field.offset` in this buffer.
-    public var bytes: ByteBuffer { storage }
+    @inlinable public var bytes: ByteBuffer { storage }
 
     /// Appends a field from raw bytes (one copy into the list's storage, no allocation per field).
     @inlinable

@@ -37,10 +37,21 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         case waiting(Waiter)
     }
 
+    /// A connection's identity as a table key (connection events name the object, the machine its number),
+    /// hashed by address rather than with SipHash: one lookup per event, and the addresses are the process's
+    /// own (see `identifierHash`).
+    struct ConnectionKey: Hashable {
+        let object: ObjectIdentifier
+
+        init(_ connection: any ClientConnection) { object = ObjectIdentifier(connection) }
+
+        func _rawHashValue(seed: Int) -> Int { identifierHash(UInt64(UInt(bitPattern: object)), seed: seed) }
+    }
+
     private struct State {
         var machine: ConnectionPoolStateMachine
         var connections: [ConnectionID: any ClientConnection] = [:]
-        var ids: [ObjectIdentifier: ConnectionID] = [:]
+        var ids: [ConnectionKey: ConnectionID] = [:]
         var waiters: [RequestID: WaiterSlot] = [:]
         var acquireTimers: [RequestID: ScheduledTask] = [:]
         var deadlineTimers: [RequestID: ScheduledTask] = [:]
@@ -224,7 +235,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
     public func connectionClosed(_ connection: any ClientConnection) {
         let now = clock.now()
         let work = state.withLock { state -> Work in
-            guard let id = state.ids.removeValue(forKey: ObjectIdentifier(connection)) else { return Work() }
+            guard let id = state.ids.removeValue(forKey: ConnectionKey(connection)) else { return Work() }
             state.connections[id] = nil
             var work = takeWork(state.machine.connectionClosed(id, now: now), &state)
             if state.budgetHolders.remove(id) != nil { work.budgetSlotsGiven += 1 }
@@ -238,7 +249,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
                        _ body: (inout ConnectionPoolStateMachine, ConnectionID, Timestamp) -> ConnectionPoolStateMachine.Action) {
         let now = clock.now()
         let work = state.withLock { state -> Work in
-            guard let id = state.ids[ObjectIdentifier(connection)] else { return Work() }
+            guard let id = state.ids[ConnectionKey(connection)] else { return Work() }
             return takeWork(body(&state.machine, id, now), &state)
         }
         perform(work)
@@ -309,7 +320,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
             case .close(let id):
                 if state.budgetHolders.remove(id) != nil { work.budgetSlotsGiven += 1 }
                 if let connection = state.connections.removeValue(forKey: id) {
-                    state.ids[ObjectIdentifier(connection)] = nil
+                    state.ids[ConnectionKey(connection)] = nil
                     work.closes.append(connection)
                 }
                 if let timer = state.idleTimers.removeValue(forKey: id) { work.cancelTimers.append(timer.task) }
@@ -428,7 +439,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
                     connection.protocolVersion == .http2 ? .http2(maximumStreams: connection.maximumConcurrentStreams) : .http1
                 perform(state.withLock { state in
                     state.connections[id] = connection
-                    state.ids[ObjectIdentifier(connection)] = id
+                    state.ids[ConnectionKey(connection)] = id
                     return takeWork(state.machine.connectionEstablished(id, protocol: negotiated, now: now), &state)
                 })
             } catch {

@@ -1,5 +1,6 @@
 // The identifiers the pool state machine speaks in: requests, connections and event loops.
 // They are grouped here because each is a one-field wrapper that exists only to keep the three apart.
+import CourierCore
 
 /// Identifies one request for the lifetime of a pool; created by the driver, unique per pool.
 public struct RequestID: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -12,6 +13,11 @@ public struct RequestID: Hashable, Sendable, Comparable, CustomStringConvertible
 
     @inlinable
     public static func < (lhs: RequestID, rhs: RequestID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// A multiplicative hash instead of SipHash: the pool's tables look these up several times per request,
+    /// and the numbers are the pool's own (see `identifierHash`).
+    @inlinable
+    public func _rawHashValue(seed: Int) -> Int { identifierHash(rawValue, seed: seed) }
 
     public var description: String { "r\(rawValue)" }
 }
@@ -28,6 +34,11 @@ public struct ConnectionID: Hashable, Sendable, Comparable, CustomStringConverti
 
     @inlinable
     public static func < (lhs: ConnectionID, rhs: ConnectionID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// A multiplicative hash instead of SipHash: the pool's tables look these up several times per request,
+    /// and the numbers are the pool's own (see `identifierHash`).
+    @inlinable
+    public func _rawHashValue(seed: Int) -> Int { identifierHash(rawValue, seed: seed) }
 
     public var description: String { "c\(rawValue)" }
 }

@@ -1,3 +1,5 @@
+import CourierCore
+
 /// An HTTP/2 stream identifier: an unsigned 31-bit integer (RFC 9113 §5.1.1).
 ///
 /// Stream 0 is the connection itself. Clients open odd-numbered streams and servers even-numbered
@@ -28,6 +30,11 @@ public struct HTTP2StreamID: Hashable, Comparable, Sendable, CustomStringConvert
 
     @inlinable
     public static func < (lhs: HTTP2StreamID, rhs: HTTP2StreamID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// A multiplicative hash instead of SipHash (see `identifierHash`): a connection looks its streams up on
+    /// every frame. A client's table holds the streams it opened; a server's is bounded by its stream limit.
+    @inlinable
+    public func _rawHashValue(seed: Int) -> Int { identifierHash(UInt64(rawValue), seed: seed) }
 
     public var description: String { String(rawValue) }
 }
