@@ -17,13 +17,15 @@ public struct TLSPublicKeyPin: Sendable, Hashable, CustomStringConvertible {
 
     /// A pin from base64 text, optionally prefixed with `sha256/` or `sha256//`; nil when malformed.
     public init?(base64: String) {
-        var text = Substring(base64)
-        for prefix in ["sha256//", "sha256/"] where text.hasPrefix(prefix) {
-            text = text.dropFirst(prefix.count)
-            break
+        // The digest's base64 is always 44 characters and may itself begin with '/', so the prefix is what
+        // precedes the last 44 rather than the longest prefix that matches ("sha256///A…" is `sha256//` + "/A…").
+        let utf8 = Array(base64.utf8)
+        guard utf8.count >= 44 else { return nil }
+        let prefix = utf8[..<(utf8.count - 44)]
+        guard prefix.isEmpty || prefix.elementsEqual("sha256/".utf8) || prefix.elementsEqual("sha256//".utf8) else {
+            return nil
         }
-        let input = Array(text.utf8)
-        guard input.count == 44 else { return nil }
+        let input = Array(utf8.suffix(44))
         var output = [UInt8](repeating: 0, count: 33)
         let decoded = EVP_DecodeBlock(&output, input, Int32(input.count))
         // EVP_DecodeBlock ignores padding when counting, so a 32-byte digest decodes to 33 with one '='.

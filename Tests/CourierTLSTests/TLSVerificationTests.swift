@@ -165,6 +165,20 @@ struct TLSVerificationTests {
         #expect(TLSPublicKeyPin(base64: "not base64") == nil)
         #expect(TLSPublicKeyPin(base64: String(text.dropFirst(8))) == nil)
         #expect(TLSPublicKeyPin(sha256: [1, 2, 3]) == nil)
+        #expect(TLSPublicKeyPin(base64: "sha256///" + text.dropFirst(7)) == nil)
+        #expect(TLSPublicKeyPin(base64: "sha512/" + text.dropFirst(7)) == nil)
+    }
+
+    /// A digest whose base64 begins with '/' (its first byte is 0xfc or more): "sha256/" + "/…" reads as the
+    /// curl-style "sha256//" prefix, so the prefix is taken from the length rather than by matching.
+    @Test("a pin whose base64 begins with a slash round-trips through its description")
+    func pinBeginningWithSlash() throws {
+        let pin = try #require(TLSPublicKeyPin(sha256: [0xfc] + (1..<32).map { UInt8($0) }))
+        let base64 = String(pin.description.dropFirst(7))
+        #expect(base64.hasPrefix("/"))
+        #expect(TLSPublicKeyPin(base64: pin.description) == pin)
+        #expect(TLSPublicKeyPin(base64: "sha256//" + base64) == pin)
+        #expect(TLSPublicKeyPin(base64: base64) == pin)
     }
 }
 
