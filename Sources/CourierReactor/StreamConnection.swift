@@ -47,9 +47,13 @@ public final class StreamConnection: @unchecked Sendable {
     private var inputClosed = false
     private var connectCancelled: ReactorError?
 
-    private var writeQueue: [ByteBuffer] = []
-    private var writeQueueHead = 0
-    private var pendingWriteBytes = 0
+    // The write queue skips Swift's run-time exclusivity checks (several accesses per write). Sound because
+    // only the loop thread touches it and every access is instantaneous or spans only the filling of the
+    // write's vectors; releasing a written buffer runs no code of ours. `readBuffer` keeps its checks: the
+    // handler reads from it in place and may close the connection meanwhile.
+    @exclusivity(unchecked) private var writeQueue: [ByteBuffer] = []
+    @exclusivity(unchecked) private var writeQueueHead = 0
+    @exclusivity(unchecked) private var pendingWriteBytes = 0
     private var flushScheduled = false
     private var waitingForWritable = false
     private var unwritable = false
