@@ -53,6 +53,10 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         var connections: [ConnectionID: any ClientConnection] = [:]
         var ids: [ConnectionKey: ConnectionID] = [:]
         var waiters: [RequestID: WaiterSlot] = [:]
+        /// The request `acquire` is asking the machine about under this lock, and the answer it got: the
+        /// common immediate lease needs no entry in `waiters`.
+        var arriving: RequestID?
+        var arrivingLease: Lease?
         var acquireTimers: [RequestID: ScheduledTask] = [:]
         var deadlineTimers: [RequestID: ScheduledTask] = [:]
         var idleTimers: [ConnectionID: IdleTimer] = [:]
@@ -128,26 +132,26 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
     /// acquire timeout; the timer is set only if the request has to wait.
     public nonisolated(nonsending) func acquire(preferredLoop loop: EventLoop?, deadline: Timestamp? = nil) async throws(PoolError) -> any ClientConnection {
         let loopID = loop.flatMap(loopID(of:))
-        let requestID = state.withLock { state -> RequestID in
-            defer { state.nextRequest += 1 }
-            return RequestID(state.nextRequest)
-        }
         // Asked under the lock before any suspension: when an idle connection is free the answer comes at
         // once, and the request needs neither a continuation nor a cancellation handler.
         let now = clock.now()
-        let (work, immediate) = state.withLock { state -> (Work, Lease?) in
-            state.waiters[requestID] = .pending(nil)
+        let (requestID, work, immediate) = state.withLock { state -> (RequestID, Work, Lease?) in
+            let requestID = RequestID(state.nextRequest)
+            state.nextRequest += 1
+            state.arriving = requestID
             let work = takeWork(state.machine.executeRequest(requestID, preferredLoop: loopID, now: now), &state)
-            if case .pending(let lease?)? = state.waiters[requestID] {
-                state.waiters[requestID] = nil
-                return (work, lease)
+            state.arriving = nil
+            if let lease = state.arrivingLease {
+                state.arrivingLease = nil
+                return (requestID, work, lease)
             }
+            state.waiters[requestID] = .pending(nil)
             if let deadline {
                 state.deadlineTimers[requestID] = (loop ?? group.loops[0]).schedule(at: deadline) { [self] in
                     deadlinePassed(requestID)
                 }
             }
-            return (work, nil)
+            return (requestID, work, nil)
         }
         perform(work)
         if let immediate { return try immediate.get() }
@@ -272,6 +276,10 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
     /// Answers a request: resumes it if it waits, keeps the answer if its task has not decided to wait yet.
     /// The first answer stands (a connection handed out is not taken back by a later cancellation).
     private func answer(_ requestID: RequestID, _ lease: Lease, _ state: inout State, _ work: inout Work) {
+        if requestID == state.arriving {
+            if state.arrivingLease == nil { state.arrivingLease = lease }
+            return
+        }
         switch state.waiters[requestID] {
         case .waiting(let waiter)?:
             state.waiters.removeValue(forKey: requestID)
@@ -289,7 +297,7 @@ public final class OriginPool: ClientConnectionDelegate, @unchecked Sendable {
         for request in action.requests {
             switch request {
             case .execute(let requestID, let connectionID):
-                guard state.waiters[requestID] != nil else { continue }
+                guard requestID == state.arriving || state.waiters[requestID] != nil else { continue }
                 guard let connection = state.connections[connectionID] else {
                     // The machine and the table disagree (a bug): fail the request rather than strand it.
                     assertionFailure("the pool handed out connection \(connectionID), which it does not hold")
