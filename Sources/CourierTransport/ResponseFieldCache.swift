@@ -7,79 +7,104 @@ import Glibc
 
 /// The fields of a connection's last response, by position. A server sends the same names in the same order
 /// response after response, and most values too (`Server`, `Content-Type`, `Connection`, often `Date` within
-/// a second): a field whose bytes repeat is reused as it is, without a string made, a name validated or a
-/// value checked; a name that repeats with a new value is reused alone; and a head whose every field repeats
-/// gets the previous head's `HTTPFields` itself, shared until someone changes it.
+/// a second): a line whose bytes repeat gives the field built from them last time, without a string made, a
+/// name validated or a value checked; a name that repeats with a new value is reused alone; and a head whose
+/// every line repeats gets the previous head's `HTTPFields` itself, shared until someone changes it.
+///
+/// The comparisons are against a copy of the lines' received bytes, so a repeated line costs a length test
+/// and a `memcmp`, never a look into an `HTTPField`.
 struct ResponseFieldCache {
-    private var cached: [HTTPField] = []
-    /// The fields last built from exactly `cached` (every line valid, none past `capacity`), or nil.
+    /// Where a cached line's bytes are in `bytes`: its name at `start`, its value right after.
+    private struct Line {
+        var start: Int
+        var nameLength: Int
+        var valueLength: Int
+    }
+
+    /// The received lines of the last head, up to `capacity`, and the field each gave (nil: skipped).
+    private var lines: [Line] = []
+    private var bytes: [UInt8] = []
+    private var fields: [HTTPField?] = []
+    /// The last head's `HTTPFields`, when every one of its lines is cached.
     private var lastComplete: HTTPFields?
+    /// The buffer the next head's bytes are copied into (swapped with `bytes`, so neither is reallocated).
+    private var spareBytes: [UInt8] = []
 
     /// Positions kept: heads longer than this build the fields past it every time.
     static let capacity = 32
 
     /// The `HTTPFields` of a received head's field lines (lines whose name is not a token are skipped).
-    mutating func fields(of lines: some ReceivedFieldLines) -> HTTPFields {
-        let count = lines.lineCount
-        if let lastComplete, count == cached.count,
-           (0..<count).allSatisfy({ index in lines.withLine(index) { Self.matches(cached[index], $0, $1) } }) {
+    mutating func fields(of received: some ReceivedFieldLines) -> HTTPFields {
+        let count = received.lineCount
+        if let lastComplete, count == lines.count,
+           (0..<count).allSatisfy({ index in received.withLine(index) { repeats(index, $0, $1) } }) {
             return lastComplete
         }
         var result = HTTPFields()
         result.reserveCapacity(count)
-        var complete = count <= Self.capacity
+        spareBytes.removeAll(keepingCapacity: true)
         for index in 0..<count {
-            if let field = lines.withLine(index, { field(at: index, name: $0, value: $1) }) {
-                result.append(field)
-            } else {
-                complete = false
+            let built = received.withLine(index) { name, value in
+                let built = field(at: index, name: name, value: value)
+                if index < Self.capacity { keep(built, at: index, name: name, value: value) }
+                return built
             }
+            if let built { result.append(built) }
         }
-        if cached.count > count { cached.removeLast(cached.count - count) }
-        lastComplete = complete ? result : nil
+        let kept = min(count, Self.capacity)
+        if lines.count > kept {
+            lines.removeLast(lines.count - kept)
+            fields.removeLast(fields.count - kept)
+        }
+        swap(&bytes, &spareBytes)
+        lastComplete = count <= Self.capacity ? result : nil
         return result
     }
 
-    /// The field for the `index`-th received field line, its name and value given as bytes; nil when the
-    /// name is not a valid token (the line is skipped).
-    mutating func field(at index: Int, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> HTTPField? {
-        var reusableName: HTTPField.Name?
-        if index < cached.count {
-            let candidate = cached[index]
-            if Self.same(candidate.name.rawName, name) {
-                if Self.same(candidate, value) { return candidate }
-                reusableName = candidate.name
-            }
+    /// The field for the `index`-th line (nil when its name is not a token), from the cache where it repeats.
+    private func field(at index: Int, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> HTTPField? {
+        if index < lines.count, sameName(lines[index], name) {
+            if sameValue(lines[index], value) { return fields[index] }
+            guard let cached = fields[index] else { return nil }
+            return HTTPField(name: cached.name, value: String(decoding: value, as: UTF8.self))
         }
-        guard let fieldName = reusableName ?? HTTPField.Name(String(decoding: name, as: UTF8.self)) else { return nil }
-        let field = HTTPField(name: fieldName, value: String(decoding: value, as: UTF8.self))
-        if index < cached.count {
-            cached[index] = field
-        } else if index == cached.count && index < Self.capacity {
-            cached.append(field)
+        guard let fieldName = HTTPField.Name(String(decoding: name, as: UTF8.self)) else { return nil }
+        return HTTPField(name: fieldName, value: String(decoding: value, as: UTF8.self))
+    }
+
+    /// Records the `index`-th line and its field for the next head (its bytes go to `spareBytes`; the
+    /// comparisons for later lines still read `bytes`).
+    private mutating func keep(_ field: HTTPField?, at index: Int, name: UnsafeRawBufferPointer,
+                               value: UnsafeRawBufferPointer) {
+        let line = Line(start: spareBytes.count, nameLength: name.count, valueLength: value.count)
+        spareBytes.append(contentsOf: name)
+        spareBytes.append(contentsOf: value)
+        if index < lines.count {
+            lines[index] = line
+            fields[index] = field
+        } else {
+            lines.append(line)
+            fields.append(field)
         }
-        return field
     }
 
-    private static func matches(_ field: HTTPField, _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
-        same(field, value) && same(field.name.rawName, name)
+    private func repeats(_ index: Int, _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
+        sameValue(lines[index], value) && sameName(lines[index], name)
     }
 
-    /// Whether `field`'s value is exactly `bytes`.
-    private static func same(_ field: HTTPField, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        field.withUnsafeBytesOfValue { same(UnsafeRawBufferPointer($0), bytes) }
+    private func sameName(_ line: Line, _ received: UnsafeRawBufferPointer) -> Bool {
+        same(received, at: line.start, length: line.nameLength)
     }
 
-    /// Whether `text`'s UTF-8 is exactly `bytes`.
-    private static func same(_ text: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var text = text
-        return text.withUTF8 { Self.same(UnsafeRawBufferPointer($0), bytes) }
+    private func sameValue(_ line: Line, _ received: UnsafeRawBufferPointer) -> Bool {
+        same(received, at: line.start + line.nameLength, length: line.valueLength)
     }
 
-    private static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count else { return false }
-        guard let left = a.baseAddress, let right = b.baseAddress else { return true }
-        return memcmp(left, right, a.count) == 0
+    /// Whether the `length` cached bytes at `offset` are exactly `received`.
+    private func same(_ received: UnsafeRawBufferPointer, at offset: Int, length: Int) -> Bool {
+        guard length == received.count else { return false }
+        guard length > 0, let other = received.baseAddress else { return true }
+        return bytes.withUnsafeBytes { memcmp($0.baseAddress! + offset, other, length) == 0 }
     }
 }
 

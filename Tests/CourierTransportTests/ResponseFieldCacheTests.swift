@@ -79,6 +79,21 @@ import Testing
         #expect(fields(lines + [("X-More", "1")], &cache).count == 3)
     }
 
+    /// Repeats are judged on the received bytes: a value the field legalizes (trimmed here) and a line with an
+    /// empty name repeat like any other, and a value that changes in one byte, at any position, does not.
+    @Test func repeatsAreJudgedOnReceivedBytes() {
+        var cache = ResponseFieldCache()
+        let lines = [("", "x"), ("X-Pad", " padded "), ("ETag", "\"abc\"")]
+        for _ in 0..<2 {
+            let built = fields(lines, &cache)
+            #expect(built.map(\.name.rawName) == ["X-Pad", "ETag"])
+            #expect(built[HTTPField.Name("x-pad")!] == "padded")
+        }
+        #expect(fields([("", "x"), ("X-Pad", " padded "), ("ETag", "\"abd\"")], &cache)[.eTag] == "\"abd\"")
+        #expect(fields([("", "y"), ("X-Pad", " padded "), ("ETag", "\"abd\"")], &cache).count == 2)
+        #expect(fields([("X", "x"), ("X-Pad", " padded "), ("ETag", "\"abd\"")], &cache).count == 3)
+    }
+
     /// Positions past the capacity are built every time and never cached.
     @Test func headsLongerThanTheCapacityKeepWorking() {
         var cache = ResponseFieldCache()
