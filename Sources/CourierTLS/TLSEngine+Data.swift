@@ -33,6 +33,7 @@ extension TLSEngine {
             }
             if result > 0 {
                 total += Int(result)
+                if !hasInputToProcess { return .read(total) }
                 continue
             }
             let code = SSL_get_error(ssl, result)

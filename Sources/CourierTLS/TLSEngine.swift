@@ -203,6 +203,13 @@ public final class TLSEngine {
     /// Ciphertext fed but not yet processed.
     public var pendingInboundCiphertext: Int { courier_inbound_bio_pending(inbound) }
 
+    /// Whether a read could produce anything now: plaintext or record bytes OpenSSL holds, ciphertext not
+    /// yet given to it, or an end of stream still to report. When false, `readPlaintext` would only say
+    /// `.wantRead`; asking costs a pass through OpenSSL's record layer, so callers stop instead.
+    public var hasInputToProcess: Bool {
+        endOfStreamReceived || SSL_has_pending(ssl) != 0 || courier_inbound_bio_pending(inbound) > 0
+    }
+
     /// Ciphertext waiting to be sent to the peer.
     public var pendingOutboundCiphertext: Int { Int(BIO_ctrl_pending(outbound)) }
 

@@ -210,7 +210,9 @@ public final class TLSByteStream: ByteStream, @unchecked Sendable {
             }
             switch result {
             case .read:
-                continue
+                if engine.hasInputToProcess { continue }
+                sendCiphertext()
+                return
             case .wantRead:
                 sendCiphertext()
                 return
