@@ -13,8 +13,7 @@ import Synchronization
 /// cost a check each; observation (listener, debug logs, metrics) is made only when one of those is on.
 extension HTTPClient {
     /// Runs `request` through every feature, the middleware chain and the transport.
-    nonisolated(nonsending) func executeWithFeatures(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
-        var request = request
+    nonisolated(nonsending) func executeWithFeatures(_ request: consuming HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         if let contentType = request.body?.contentType, request.head.headerFields[.contentType] == nil {
             request.head.headerFields[.contentType] = contentType
         }
@@ -31,7 +30,7 @@ extension HTTPClient {
         }
     }
 
-    private nonisolated(nonsending) func executeFollowingRedirects(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+    private nonisolated(nonsending) func executeFollowingRedirects(_ request: consuming HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         if request.options.followRedirects ?? configuration.redirects.isEnabled {
             return try await RedirectFollower(policy: configuration.redirects).run(request) { (hop) async throws(HTTPClientError) in
                 try await executeHop(hop)
@@ -41,8 +40,7 @@ extension HTTPClient {
     }
 
     /// The bottom of the middleware chain: the per-hop features around the transport.
-    nonisolated(nonsending) func executeFeaturesAndTransport(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
-        var request = request
+    nonisolated(nonsending) func executeFeaturesAndTransport(_ request: consuming HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         let decompress = request.options.decompressResponse ?? configuration.decompression.isEnabled
         if decompress { ContentDecoding.prepare(&request.head) }
         let jar = configuration.cookieJar

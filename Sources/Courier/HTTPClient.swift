@@ -119,20 +119,20 @@ public final class HTTPClient: Sendable {
     /// the configuration's total timeout). Cancelling the calling task cancels the request. Runs in the
     /// caller's isolation (no executor switch) until the exchange, which runs on the connection's event loop.
     public nonisolated(nonsending) func execute(
-        _ request: HTTPRequest, body: HTTPClientRequestBody? = nil, timeout: Duration? = nil
+        _ request: consuming HTTPRequest, body: consuming HTTPClientRequestBody? = nil, timeout: Duration? = nil
     ) async throws(HTTPClientError) -> HTTPClientResponse {
-        try await execute(HTTPClientRequest(head: request, body: body, timeout: timeout))
+        try await execute(HTTPClientRequest(head: consume request, body: consume body, timeout: timeout))
     }
 
     /// Sends a request through the client's features (redirects, cookies, decompression; see
     /// `HTTPClient+Features.swift`), the middleware chain and the transport, in the caller's isolation until
     /// the exchange, which runs on the connection's event loop.
-    public nonisolated(nonsending) func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+    public nonisolated(nonsending) func execute(_ request: consuming HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         try await executeWithFeatures(request)
     }
 
     /// One hop of a request through the middleware chain, with the per-hop features at its bottom.
-    nonisolated(nonsending) func executeHop(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+    nonisolated(nonsending) func executeHop(_ request: consuming HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         let middleware = configuration.middleware
         if middleware.isEmpty { return try await executeFeaturesAndTransport(request) }
         if middleware.count == 1 {

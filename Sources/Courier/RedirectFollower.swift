@@ -20,14 +20,15 @@ struct RedirectFollower {
         .expect, HTTPField.Name("Content-MD5")!, HTTPField.Name("Digest")!,
     ]
 
-    nonisolated(nonsending) func run(_ original: HTTPClientRequest,
+    nonisolated(nonsending) func run(_ original: consuming HTTPClientRequest,
              send: nonisolated(nonsending) (HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse)
         async throws(HTTPClientError) -> HTTPClientResponse {
-        var request = original
+        let timeout = original.timeout
+        var request = consume original
         var redirects: [HTTPClientResponse.Redirect] = []
         var visited: Set<String> = []
         var cookieEpoch = 0
-        let start = original.timeout.map { _ in SystemClock.now() }
+        let start = timeout.map { _ in SystemClock.now() }
         while true {
             let response = try await send(request)
             guard Self.isFollowable(response.status.code),
@@ -73,7 +74,7 @@ struct RedirectFollower {
                     throw HTTPClientError(.redirectLoop, "the redirects loop back to \(target.string)")
                 }
             }
-            if let start, let timeout = original.timeout {
+            if let start, let timeout {
                 let remaining = timeout - (SystemClock.now() - start)
                 guard remaining > .zero else {
                     response.body.cancel()
