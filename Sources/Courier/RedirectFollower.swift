@@ -8,6 +8,7 @@ struct RedirectFollower {
     let policy: HTTPClient.RedirectPolicy
     /// Bodies of redirect responses up to this size are read to their end to keep the connection.
     static let drainLimit = 64 * 1024
+    /// The redirect statuses whose `Location` is followed (RFC 9110 §15.4; 300 and 304 are not).
     static func isFollowable(_ status: Int) -> Bool {
         switch status {
         case 301, 302, 303, 307, 308: true
