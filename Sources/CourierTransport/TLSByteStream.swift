@@ -29,7 +29,6 @@ public final class TLSByteStream: ByteStream, @unchecked Sendable {
     private var plaintextIn = ByteBuffer(capacity: 0)
     /// Set while `plaintextIn` is lent to the handler.
     private var delivering = false
-    private var ciphertextOut = ByteBuffer(capacity: 0)
     private var outQueue: [ByteBuffer] = []
     private var coalesced = ByteBuffer(capacity: 0)
     private var pendingPlaintext = 0
@@ -148,7 +147,8 @@ public final class TLSByteStream: ByteStream, @unchecked Sendable {
             }
             outQueue.append(buffer)
         } else {
-            if coalesced.capacity == 0 { coalesced = ByteBuffer(capacity: 16 * 1024) }
+            // Room for a typical request head; the buffer grows when more small writes follow.
+            if coalesced.capacity == 0 { coalesced = ByteBuffer(capacity: max(4 * 1024, buffer.readableBytes)) }
             coalesced.writeBuffer(buffer)
         }
         pendingPlaintext += buffer.readableBytes
@@ -275,12 +275,14 @@ public final class TLSByteStream: ByteStream, @unchecked Sendable {
         }
     }
 
+    /// Hands the ciphertext OpenSSL produced to the socket, in a buffer of its size: a small request's
+    /// records take a few hundred bytes until they are sent, not a bulk transfer's 64 KiB.
     private func sendCiphertext() {
-        guard engine.pendingOutboundCiphertext > 0 else { return }
-        if ciphertextOut.capacity == 0 { ciphertextOut = ByteBuffer(capacity: 64 * 1024) }
-        _ = engine.outboundCiphertext(into: &ciphertextOut)
-        connection.write(ciphertextOut.readAll())
-        ciphertextOut = ByteBuffer(capacity: 0)
+        let pending = engine.pendingOutboundCiphertext
+        guard pending > 0 else { return }
+        var ciphertext = ByteBuffer(capacity: pending)
+        engine.outboundCiphertext(into: &ciphertext)
+        connection.write(ciphertext)
     }
 }
 
