@@ -5,7 +5,7 @@ import Synchronization
 
 /// A client's pools, one per origin, created on first use.
 public final class ConnectionPools: Sendable {
-    private let pools = Locked<[Origin: OriginPool]>([:])
+    private let pools = Locked<Pools>(Pools())
     private let configuration: ConnectionPoolConfiguration
     private let factory: ClientConnectionFactory
     private let group: EventLoopGroup
@@ -26,9 +26,16 @@ public final class ConnectionPools: Sendable {
         self.statisticsObserver = statisticsObserver
     }
 
+    /// The pools by origin, and the one used last: most clients talk to one origin, and comparing an origin
+    /// costs less than hashing its strings.
+    private struct Pools {
+        var byOrigin: [Origin: OriginPool] = [:]
+        var last: OriginPool?
+    }
+
     /// Every pool's current occupancy.
     public var statistics: [Origin: PoolStatistics] {
-        let all = pools.withLock { $0 }
+        let all = pools.withLock { $0.byOrigin }
         return all.mapValues(\.statistics)
     }
 
@@ -36,10 +43,15 @@ public final class ConnectionPools: Sendable {
     public func pool(for origin: Origin) -> OriginPool? {
         guard !isShutDown.load(ordering: .acquiring) else { return nil }
         return pools.withLock { pools in
-            if let pool = pools[origin] { return pool }
+            if let last = pools.last, last.origin == origin { return last }
+            if let pool = pools.byOrigin[origin] {
+                pools.last = pool
+                return pool
+            }
             let pool = OriginPool(origin: origin, configuration: configuration, factory: factory, group: group,
                                   statisticsObserver: statisticsObserver, budget: budget)
-            pools[origin] = pool
+            pools.byOrigin[origin] = pool
+            pools.last = pool
             return pool
         }
     }
@@ -47,7 +59,7 @@ public final class ConnectionPools: Sendable {
     /// Shuts every pool down: waiting requests fail, connections close once their exchanges finish.
     public func shutdown() async {
         isShutDown.store(true, ordering: .releasing)
-        let all = pools.withLock { Array($0.values) }
+        let all = pools.withLock { Array($0.byOrigin.values) }
         for pool in all { await pool.shutdown() }
     }
 }

@@ -34,6 +34,40 @@ import Foundation
         await server.shutdown()
     }
 
+    /// Fields HTTP/2 does not carry (RFC 9113 §8.2.2), and those its connection writes itself, are left out of
+    /// an HTTP/2 request rather than refused, so a request built for HTTP/1.1 works on either protocol; `te:
+    /// trailers` is kept and any other `te` dropped.
+    @Test(arguments: ["trailers", "gzip"])
+    func connectionSpecificFieldsAreLeftOutOverHTTP2(te: String) async throws {
+        let server = try await TestServer.start()
+        let client = Self.client { $0.httpVersion = .http2PriorKnowledge }
+        var fields = HTTPFields()
+        for (name, value) in [("Connection", "keep-alive"), ("Keep-Alive", "timeout=5"), ("Proxy-Connection", "keep-alive"),
+                              ("Upgrade", "websocket"), ("Transfer-Encoding", "chunked"), ("Host", "elsewhere.example"),
+                              ("Content-Length", "12345"), ("TE", te), ("X-Kept", "1"), ("Keep-Alive-Not", "2")] {
+            fields.append(HTTPField(name: HTTPField.Name(name)!, value: value))
+        }
+        let request = fields
+        let status = try await withTimeout {
+            let response = try await client.get(server.url("/status/200"), headerFields: request)
+            _ = try await response.body.collect(upTo: 1024)
+            return response.status.code
+        }
+        #expect(status == 200)
+        let received = try #require(server.requests(path: "/status/200").first)
+        #expect(received.protocolVersion == .http2)
+        let names = Set(received.headerFields.map(\.name.canonicalName))
+        for left in ["connection", "keep-alive", "proxy-connection", "upgrade", "transfer-encoding", "host", "content-length"] {
+            #expect(!names.contains(left), "\(left) was sent")
+        }
+        #expect(received.headerFields[HTTPField.Name("x-kept")!] == "1")
+        #expect(received.headerFields[HTTPField.Name("keep-alive-not")!] == "2")
+        #expect(received.headerFields[.te] == (te == "trailers" ? "trailers" : nil))
+        #expect(received.authority == server.url("/").split(separator: "/")[1].description)
+        await client.shutdown()
+        await server.shutdown()
+    }
+
     @Test func sequentialRequestsReuseOneConnection() async throws {
         let server = try await TestServer.start()
         let client = Self.client()
