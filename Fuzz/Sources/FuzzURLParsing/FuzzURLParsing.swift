@@ -1,6 +1,7 @@
 // Feeds arbitrary strings to the client's URL parsing (`HTTPClient.request(_:_:)`), the path every request
-// made from a URL string takes. Checks: no crash or trap, and an accepted URL gives an http(s) request with
-// a non-empty authority, a path that starts with "/", no fragment, and no space or control byte anywhere.
+// made from a URL string takes. Checks: no crash or trap, and an accepted URL gives an http(s) or unix-socket
+// request with a non-empty authority (for unix-socket URLs, the encoded socket path), a path that starts with
+// "/", no fragment, and no space or control byte anywhere.
 import Courier
 
 @_silgen_name("LLVMFuzzerRunDriver")
@@ -22,7 +23,9 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
     for candidate in [text, "http://" + text, "https://h" + text] {
         guard let request = try? HTTPClient.request(.get, candidate) else { continue }
-        precondition(request.scheme == "http" || request.scheme == "https", "accepted scheme \(request.scheme ?? "nil")")
+        // Unix-socket URLs carry the socket's path, percent-encoded, as their host (`http+unix://%2Ftmp%2Fa.sock/x`).
+        precondition(["http", "https", "http+unix", "https+unix"].contains(request.scheme ?? ""),
+                     "accepted scheme \(request.scheme ?? "nil")")
         let authority = request.authority ?? ""
         let path = request.path ?? ""
         precondition(!authority.isEmpty, "accepted an empty authority")
