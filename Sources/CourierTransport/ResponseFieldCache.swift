@@ -14,17 +14,18 @@ import Glibc
 /// The comparisons are against a copy of the lines' received bytes, so a repeated line costs a length test
 /// and a `memcmp`, never a look into an `HTTPField`.
 struct ResponseFieldCache {
-    /// Where a cached line's bytes are in `bytes`: its name at `start`, its value right after.
+    /// A cached line: where its bytes are in `bytes` (its name at `start`, its value right after) and the
+    /// field it gave (nil: skipped, its name not a token).
     private struct Line {
         var start: Int
         var nameLength: Int
         var valueLength: Int
+        var field: HTTPField?
     }
 
-    /// The received lines of the last head, up to `capacity`, and the field each gave (nil: skipped).
+    /// The received lines of the last head, up to `capacity`.
     private var lines: [Line] = []
     private var bytes: [UInt8] = []
-    private var fields: [HTTPField?] = []
     /// The last head's `HTTPFields`, when every one of its lines is cached.
     private var lastComplete: HTTPFields?
     /// The buffer the next head's bytes are copied into (swapped with `bytes`, so neither is reallocated).
@@ -52,10 +53,7 @@ struct ResponseFieldCache {
             if let built { result.append(built) }
         }
         let kept = min(count, Self.capacity)
-        if lines.count > kept {
-            lines.removeLast(lines.count - kept)
-            fields.removeLast(fields.count - kept)
-        }
+        if lines.count > kept { lines.removeLast(lines.count - kept) }
         swap(&bytes, &spareBytes)
         lastComplete = count <= Self.capacity ? result : nil
         return result
@@ -64,8 +62,8 @@ struct ResponseFieldCache {
     /// The field for the `index`-th line (nil when its name is not a token), from the cache where it repeats.
     private func field(at index: Int, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> HTTPField? {
         if index < lines.count, sameName(lines[index], name) {
-            if sameValue(lines[index], value) { return fields[index] }
-            guard let cached = fields[index] else { return nil }
+            if sameValue(lines[index], value) { return lines[index].field }
+            guard let cached = lines[index].field else { return nil }
             return HTTPField(name: cached.name, value: String(decoding: value, as: UTF8.self))
         }
         guard let fieldName = HTTPField.Name(String(decoding: name, as: UTF8.self)) else { return nil }
@@ -76,16 +74,10 @@ struct ResponseFieldCache {
     /// comparisons for later lines still read `bytes`).
     private mutating func keep(_ field: HTTPField?, at index: Int, name: UnsafeRawBufferPointer,
                                value: UnsafeRawBufferPointer) {
-        let line = Line(start: spareBytes.count, nameLength: name.count, valueLength: value.count)
+        let line = Line(start: spareBytes.count, nameLength: name.count, valueLength: value.count, field: field)
         spareBytes.append(contentsOf: name)
         spareBytes.append(contentsOf: value)
-        if index < lines.count {
-            lines[index] = line
-            fields[index] = field
-        } else {
-            lines.append(line)
-            fields.append(field)
-        }
+        if index < lines.count { lines[index] = line } else { lines.append(line) }
     }
 
     private func repeats(_ index: Int, _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
