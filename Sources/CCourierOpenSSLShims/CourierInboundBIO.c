@@ -16,9 +16,6 @@ typedef struct {
     int eof;
 } inbound_source;
 
-/// Storage above this size is released once it has been read empty (a burst fed by copy).
-static const size_t inbound_keep_capacity = 256 * 1024;
-
 static size_t inbound_pending(const inbound_source *source) {
     return (source->kept_end - source->kept_start) + (source->lent_count - source->lent_offset);
 }
@@ -69,12 +66,11 @@ static int inbound_read(BIO *bio, char *out, size_t wanted, size_t *read_bytes) 
         source->kept_start += count;
         copied = count;
         if (source->kept_start == source->kept_end) {
-            source->kept_start = source->kept_end = 0;
-            if (source->kept_capacity > inbound_keep_capacity) {
-                OPENSSL_free(source->kept);
-                source->kept = NULL;
-                source->kept_capacity = 0;
-            }
+            // Read empty: the storage is let go, so an idle connection holds none (leftovers are the end of a
+            // read that split a record, and the next read usually completes it).
+            OPENSSL_free(source->kept);
+            source->kept = NULL;
+            source->kept_start = source->kept_end = source->kept_capacity = 0;
         }
     }
     size_t lent = source->lent_count - source->lent_offset;
@@ -167,6 +163,10 @@ int courier_inbound_bio_append(BIO *bio, const void *bytes, size_t count) {
 
 size_t courier_inbound_bio_pending(BIO *bio) {
     return inbound_pending(BIO_get_data(bio));
+}
+
+size_t courier_inbound_bio_retained(BIO *bio) {
+    return ((inbound_source *)BIO_get_data(bio))->kept_capacity;
 }
 
 void courier_inbound_bio_set_eof(BIO *bio) {

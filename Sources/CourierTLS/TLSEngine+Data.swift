@@ -24,7 +24,7 @@ extension TLSEngine {
         precondition(maximumBytes > 0, "maximumBytes must be positive")
         var total = 0
         while total < maximumBytes {
-            let wanted = min(maximumBytes - total, Self.recordSize)
+            let wanted = min(maximumBytes - total, max(1, plaintextBound))
             var result: Int32 = 0
             OpenSSLErrorQueue.clear()
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { region in
@@ -54,6 +54,16 @@ extension TLSEngine {
             if case .closed(let reason) = state { return .closed(reason) }
         }
         return .read(total)
+    }
+
+    /// At most how much plaintext a read could produce now: what OpenSSL already decrypted plus the ciphertext
+    /// not yet given to it (a record's plaintext is never longer than its ciphertext), plus a whole record when
+    /// OpenSSL holds part of one it has not decrypted yet. Sizing the buffer from it keeps a small response in
+    /// a small allocation and lets a bulk read take one allocation for all the records at hand.
+    public var plaintextBound: Int {
+        let decrypted = Int(SSL_pending(ssl))
+        let partialRecord = decrypted == 0 && SSL_has_pending(ssl) != 0 ? Self.recordSize : 0
+        return decrypted + courier_inbound_bio_pending(inbound) + partialRecord
     }
 
     /// A read that ended with an error: nil when it is the stream ending without close_notify (a truncation,

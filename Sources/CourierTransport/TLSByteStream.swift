@@ -199,6 +199,10 @@ public final class TLSByteStream: ByteStream, @unchecked Sendable {
     // MARK: - Reading
 
     private func decryptAvailable() {
+        // One allocation for all the plaintext the ciphertext at hand can give: the reads below append, and a
+        // buffer grown between them would copy what they produced.
+        let bound = engine.plaintextBound
+        if bound > plaintextIn.writableBytes { plaintextIn.reserveCapacity(minimumWritableBytes: bound) }
         while true {
             let result: TLSReadResult
             do {
@@ -230,7 +234,9 @@ public final class TLSByteStream: ByteStream, @unchecked Sendable {
             delivering = true
             handler.streamDidRead(&plaintextIn)
             delivering = false
-            if plaintextIn.readableBytes == 0 { plaintextIn.clear() } else { plaintextIn.discardReadBytes() }
+            // Emptied, the buffer is let go (the handler may keep slices of it): the next read allocates one
+            // sized to what arrived, so an idle connection holds no plaintext memory.
+            if plaintextIn.readableBytes == 0 { plaintextIn = ByteBuffer(capacity: 0) } else { plaintextIn.discardReadBytes() }
         }
         guard case .open = state, !readingPaused, let end = inputEnded else { return }
         inputEnded = nil

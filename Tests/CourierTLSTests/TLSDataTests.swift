@@ -138,6 +138,33 @@ struct TLSDataTests {
         #expect(try pair.client.readPlaintext(into: &received) == .closed(.truncated))
     }
 
+    @Test("a read sizes its buffer from what arrived; ciphertext kept between reads is let go once read", arguments: [TLSVersion.tls12, .tls13])
+    func readMemoryFollowsWhatArrived(version: TLSVersion) throws {
+        let pair = try established(version: version)
+        // A small record lands in a small buffer, not in room for a whole 16 KiB record.
+        _ = try [UInt8](repeating: 7, count: 100).withUnsafeBytes { try pair.server.writePlaintext($0) }
+        pair.flush()
+        var small = ByteBuffer(capacity: 0)
+        #expect(try pair.client.readPlaintext(into: &small) == .read(100))
+        #expect(small.capacity < 4096, "capacity \(small.capacity) for 100 bytes")
+        // Records fed by copy in pieces that split them: all of it arrives, and nothing stays held after.
+        let payload = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 8) }
+        var sent = 0
+        var ciphertext = ByteBuffer()
+        while sent < payload.count {
+            sent += try payload[sent...].withUnsafeBytes { try pair.server.writePlaintext($0) }
+            pair.server.outboundCiphertext(into: &ciphertext)
+        }
+        var received = ByteBuffer(capacity: 0)
+        while ciphertext.readableBytes > 0 {
+            pair.client.feedCiphertext(ciphertext.readSlice(length: min(ciphertext.readableBytes, 5_000))!)
+            #expect(courier_inbound_bio_retained(pair.client.inbound) > 0)
+            while case .read = try pair.client.readPlaintext(into: &received) {}
+        }
+        #expect(received.readableBytesView.elementsEqual(payload))
+        #expect(courier_inbound_bio_retained(pair.client.inbound) == 0)
+    }
+
     @Test("a stream that ends without close_notify is reported as truncated, after the data", arguments: [TLSVersion.tls12, .tls13])
     func truncation(version: TLSVersion) throws {
         let pair = try established(version: version)

@@ -21,6 +21,7 @@ uint64_t courier_SSL_OP_NO_TICKET(void);
 uint64_t courier_SSL_OP_NO_COMPRESSION(void);
 uint64_t courier_SSL_OP_CIPHER_SERVER_PREFERENCE(void);
 long courier_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER(void);
+long courier_SSL_MODE_RELEASE_BUFFERS(void);
 long courier_SSL_SESS_CACHE_CLIENT(void);
 long courier_SSL_SESS_CACHE_SERVER(void);
 long courier_SSL_SESS_CACHE_NO_INTERNAL(void);
@@ -50,6 +51,8 @@ int courier_inbound_bio_end_loan(BIO *bio);
 int courier_inbound_bio_append(BIO *bio, const void *bytes, size_t count);
 /// Bytes held or lent and not yet read.
 size_t courier_inbound_bio_pending(BIO *bio);
+/// Bytes of storage held for kept ciphertext: 0 whenever everything kept has been read.
+size_t courier_inbound_bio_retained(BIO *bio);
 /// No more bytes will come: once the pending ones are read, reads report the end of the stream.
 void courier_inbound_bio_set_eof(BIO *bio);
 
