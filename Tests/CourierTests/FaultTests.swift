@@ -17,8 +17,11 @@ import Glibc
     @Test(.enabled(if: NginxServer.isAvailable), .serialized, arguments: Transport.allCases)
     func serverKilledMidResponseFailsTyped(_ transport: Transport) async throws {
         // Rate-limited and large, so that the kernel's loopback buffers (up to 32 MiB of receive buffer here)
-        // cannot hold the rest of the body when the server dies, even when this test is slow to run.
-        let nginx = try NginxServer.start(files: ["big.bin": 64 << 20], extraServerConfig: "limit_rate 8m;")
+        // cannot hold the rest of the body when the server dies, even when this test is slow to run: at
+        // 1 MB/s the whole body takes over a minute, so only a stall of half a minute between the first chunk
+        // and the kill could let it all through (at 8 MB/s, a 4 s stall on a loaded machine once did). The rate
+        // costs no time: the kill comes with the first chunk.
+        let nginx = try NginxServer.start(files: ["big.bin": 64 << 20], extraServerConfig: "limit_rate 1m;")
         defer { nginx.stop() }
         let client = Hostile.client(http2: transport == .http2)
         let url = "http://127.0.0.1:\(transport == .http2 ? nginx.h2cPort : nginx.httpPort)/big.bin"
