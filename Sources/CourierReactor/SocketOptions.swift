@@ -12,8 +12,9 @@ public struct SocketOptions: Sendable, Hashable {
     public var writeHighWatermark: Int = 256 * 1024
     /// Below this many queued outgoing bytes a non-writable connection becomes writable again.
     public var writeLowWatermark: Int = 64 * 1024
-    /// The first read's size; each read that fills the buffer doubles it, up to `maximumReadSize`. Small, so
-    /// that many connections carrying small messages hold little memory.
+    /// The first read's size; each read that fills the buffer doubles it, up to `maximumReadSize`, and two
+    /// reads in a row that fill at most half of it halve it again, down to this size. Small, so that many
+    /// connections carrying small messages hold little memory, also after a large transfer.
     public var initialReadSize: Int = 4 * 1024
     /// The largest single read.
     public var maximumReadSize: Int = 256 * 1024

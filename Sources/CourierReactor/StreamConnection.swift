@@ -42,6 +42,8 @@ public final class StreamConnection: @unchecked Sendable {
 
     private var readBuffer = ByteBuffer(capacity: 0)
     private var readSize: Int
+    /// Reads in a row that filled at most half of `readSize`: two of them halve it.
+    private var shortReads = 0
     private var readingPaused = false
     private var deliveringRead = false
     private var inputClosed = false
@@ -249,7 +251,9 @@ public final class StreamConnection: @unchecked Sendable {
 
     private func readNow() {
         if readBuffer.readableBytes == 0 {
-            readBuffer.clear()
+            // Storage much larger than the reads now made (left from a burst) is let go rather than kept, or
+            // copied when body slices still share it: the next read allocates for its own size.
+            if readBuffer.capacity > 2 * readSize { readBuffer = ByteBuffer(capacity: 0) } else { readBuffer.clear() }
         } else if readBuffer.readerIndex > 0 {
             readBuffer.discardReadBytes()
         }
@@ -283,7 +287,18 @@ public final class StreamConnection: @unchecked Sendable {
             }
         case .processed(let count):
             bytesRead &+= UInt64(count)
-            if count == wanted && readSize < options.maximumReadSize { readSize = min(readSize * 2, options.maximumReadSize) }
+            if count == wanted {
+                shortReads = 0
+                if readSize < options.maximumReadSize { readSize = min(readSize * 2, options.maximumReadSize) }
+            } else if count <= wanted / 2 && readSize > options.initialReadSize {
+                shortReads += 1
+                if shortReads == 2 {
+                    shortReads = 0
+                    readSize = max(readSize / 2, options.initialReadSize)
+                }
+            } else {
+                shortReads = 0
+            }
             deliverRead()
         }
     }

@@ -222,6 +222,62 @@ import Glibc
         }
     }
 
+    /// Reads grow with a burst and shrink after it: small messages that follow a large transfer are read into
+    /// small buffers again instead of the burst's 256 KiB (which every body slice would keep alive).
+    @Test func readBuffersShrinkAfterABurst() async throws {
+        let loop = try EventLoop(name: "test-read-size")
+        defer { loop.syncShutdown() }
+        // Answers the first byte it reads with 1 MiB, every later one with 100 bytes.
+        final class Answerer: StreamConnectionHandler {
+            var first = true
+            func connectionDidRead(_ connection: StreamConnection, _ buffer: inout ByteBuffer) {
+                for _ in 0..<buffer.readableBytes {
+                    connection.write(ByteBuffer(repeating: 1, count: first ? 1 << 20 : 100))
+                    first = false
+                }
+                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+            }
+            func connectionDidClose(_ connection: StreamConnection, error: ReactorError?) {}
+        }
+        // Asks for the burst, then for 30 small answers one at a time; notes each delivery's buffer capacity.
+        final class Asker: StreamConnectionHandler {
+            var expected = 1 << 20
+            var received = 0
+            var answers = 0
+            var capacities: [Int] = []
+            let done: ([Int]) -> Void
+            init(done: @escaping ([Int]) -> Void) { self.done = done }
+            func connectionDidRead(_ connection: StreamConnection, _ buffer: inout ByteBuffer) {
+                capacities.append(buffer.capacity)
+                received += buffer.readableBytes
+                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+                guard received == expected else { return }
+                received = 0
+                expected = 100
+                answers += 1
+                if answers == 31 { return done(capacities) }
+                connection.write(ByteBuffer(repeating: 2, count: 1))
+            }
+            func connectionDidClose(_ connection: StreamConnection, error: ReactorError?) {}
+        }
+        let server = try Listener.bind(to: SocketAddress(ipAddress: "127.0.0.1", port: 0), on: loop) { connection in
+            connection.start(handler: Answerer())
+        }
+        defer { server.close() }
+        let client = try await withTimeout { try await StreamConnection.connect(to: server.localAddress, on: loop) }
+        let capacities = try await withTimeout { () -> [Int] in
+            await withCheckedContinuation { continuation in
+                loop.execute {
+                    client.start(handler: Asker { continuation.resume(returning: $0) })
+                    client.write(ByteBuffer(repeating: 2, count: 1))
+                }
+            }
+        }
+        #expect(capacities.max()! >= 64 * 1024, "the burst's reads did not grow: \(capacities)")
+        #expect(capacities.last! <= 8 * 1024, "capacities: \(capacities)")
+        try await loop.submit { client.close() }
+    }
+
     /// A handler may pause and resume reading from inside `connectionDidRead` (a consumer catching up as
     /// bytes are handed over): the buffer it is lent must not be touched meanwhile, and bytes left in it are
     /// delivered afterwards.
