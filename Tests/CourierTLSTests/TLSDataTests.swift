@@ -14,6 +14,17 @@ struct TLSDataTests {
         return pair
     }
 
+    /// All of `payload` written by `sender`, as the ciphertext it produced.
+    static func encrypt(_ payload: [UInt8], by sender: TLSEngine) throws -> ByteBuffer {
+        var sent = 0
+        var ciphertext = ByteBuffer()
+        while sent < payload.count {
+            sent += try payload[sent...].withUnsafeBytes { try sender.writePlaintext($0) }
+            sender.outboundCiphertext(into: &ciphertext)
+        }
+        return ciphertext
+    }
+
     @Test("data flows both ways, large and small", arguments: [TLSVersion.tls12, .tls13])
     func roundTrip(version: TLSVersion) throws {
         let pair = try established(version: version)
@@ -98,12 +109,7 @@ struct TLSDataTests {
     func lentCiphertext(version: TLSVersion) throws {
         let pair = try established(version: version)
         let payload = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
-        var sent = 0
-        var ciphertext = ByteBuffer()
-        while sent < payload.count {
-            sent += try payload[sent...].withUnsafeBytes { try pair.server.writePlaintext($0) }
-            pair.server.outboundCiphertext(into: &ciphertext)
-        }
+        var ciphertext = try Self.encrypt(payload, by: pair.server)
         var received = ByteBuffer()
         var pieces = 0
         var state: UInt64 = 7
@@ -149,12 +155,7 @@ struct TLSDataTests {
         #expect(small.capacity < 4096, "capacity \(small.capacity) for 100 bytes")
         // Records fed by copy in pieces that split them: all of it arrives, and nothing stays held after.
         let payload = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 8) }
-        var sent = 0
-        var ciphertext = ByteBuffer()
-        while sent < payload.count {
-            sent += try payload[sent...].withUnsafeBytes { try pair.server.writePlaintext($0) }
-            pair.server.outboundCiphertext(into: &ciphertext)
-        }
+        var ciphertext = try Self.encrypt(payload, by: pair.server)
         var received = ByteBuffer(capacity: 0)
         while ciphertext.readableBytes > 0 {
             pair.client.feedCiphertext(ciphertext.readSlice(length: min(ciphertext.readableBytes, 5_000))!)
