@@ -39,12 +39,13 @@ enum ContentDecoding {
     static let maximumCodings = 3
 
     /// The field sent when the caller did not choose codings (made once: every request adds it).
-    static let acceptEncodingField = HTTPField(name: .acceptEncoding, value: acceptEncoding)
+    static let acceptEncodingFields = [HTTPField(name: .acceptEncoding, value: acceptEncoding)]
 
     /// Asks for compressed bodies unless the caller chose codings or asked for a range.
     static func prepare(_ head: inout HTTPRequest) {
-        guard !head.headerFields.contains(.acceptEncoding), !head.headerFields.contains(.range) else { return }
-        head.headerFields.append(acceptEncodingField)
+        guard !head.headerFields.contains(named: .acceptEncoding, or: .range) else { return }
+        // The name is known absent: the subscript's setter appends without the generic path `append` takes.
+        head.headerFields[fields: .acceptEncoding] = acceptEncodingFields
     }
 
     /// The response with its body decoded as it streams, or unchanged when it is not encoded in codings
@@ -77,7 +78,7 @@ enum ContentDecoding {
 
     /// The codings in `Content-Encoding`, nil when there are none or one is not decodable here.
     static func codings(of fields: HTTPFields) -> [StreamingInflater.Format]? {
-        guard fields.contains(.contentEncoding) else { return nil }
+        guard fields.contains(named: .contentEncoding) else { return nil }
         let values = fields[values: .contentEncoding]
         var formats: [StreamingInflater.Format] = []
         for value in values {

@@ -39,7 +39,7 @@ struct RequestExecution: Sendable {
         }
         var head = request
         var expectContinue = false
-        if let expect = head.headerFields[.expect] {
+        if head.headerFields.contains(named: .expect), let expect = head.headerFields[.expect] {
             head.headerFields[.expect] = nil
             expectContinue = expect.lowercased() == "100-continue" && body != nil
         }
