@@ -404,7 +404,7 @@ public final class StreamConnection: @unchecked Sendable {
                 }
             }
             if writeQueueHead == writeQueue.count {
-                writeQueue.removeAll(keepingCapacity: true)
+                writeQueue.clearKeepingCapacity()
                 writeQueueHead = 0
             } else if writeQueueHead > 64 {
                 writeQueue.removeFirst(writeQueueHead)

@@ -168,7 +168,7 @@ public final class BodyStream: Sendable {
     public nonisolated(nonsending) func next() async throws -> ByteBuffer? {
         if let ready = takeReady() {
             let chunk = try ready.get()
-            if chunk != nil { reportConsumptionIfDue() }
+            if case .some = chunk { reportConsumptionIfDue() }
             return chunk
         }
         let chunk = try await withTaskCancellationHandler {
@@ -200,7 +200,9 @@ public final class BodyStream: Sendable {
         } onCancel: {
             cancel()
         }
-        if chunk != nil { reportConsumptionIfDue() }
+        // A pattern, not `!= nil`: in this async function that compiled to `ByteBuffer?`'s `Equatable` `!=`,
+        // a tuple of two optionals destroyed through its runtime type on every call.
+        if case .some = chunk { reportConsumptionIfDue() }
         return chunk
     }
 
@@ -221,7 +223,7 @@ public final class BodyStream: Sendable {
         state.chunks[state.head] = ByteBuffer(capacity: 0)
         state.head += 1
         if state.head == state.chunks.count {
-            state.chunks.removeAll(keepingCapacity: true)
+            state.chunks.clearKeepingCapacity()
             state.head = 0
         }
         state.buffered -= chunk.readableBytes
