@@ -99,7 +99,7 @@ public struct HPACKHeaderList: Sendable {
     public mutating func removeAll(keepingCapacity: Bool = true) {
         if keepingCapacity {
             storage.clear()
-            records.removeAll(keepingCapacity: true)
+            records.clearKeepingCapacity()
         } else {
             storage = ByteBuffer(capacity: 64)
             records = []

@@ -280,7 +280,7 @@ public final class EventLoop: @unchecked Sendable {
             if localQueue.isEmpty { return }
             swap(&localQueue, &runningQueue)
             for work in runningQueue { perform(work) }
-            runningQueue.removeAll(keepingCapacity: true)
+            runningQueue.clearKeepingCapacity()
         }
     }
 
@@ -366,7 +366,7 @@ public final class EventLoop: @unchecked Sendable {
             while !localQueue.isEmpty {
                 swap(&localQueue, &runningQueue)
                 for queued in runningQueue { perform(queued) }
-                runningQueue.removeAll(keepingCapacity: true)
+                runningQueue.clearKeepingCapacity()
             }
         }
     }

@@ -62,7 +62,7 @@ struct HTTP2EventQueue: Sendable {
         swap(&event, &events[head])
         head += 1
         if head == events.count {
-            events.removeAll(keepingCapacity: true)
+            events.clearKeepingCapacity()
             head = 0
         }
         return event
