@@ -139,6 +139,14 @@ extension HPACKHeaderList: RandomAccessCollection {
     @inlinable
     public subscript(position: Int) -> Field { Field(storage: storage, record: records[position]) }
 
+    /// Where the field at `position` lies in `bytes`, without making a `Field`: a `Field` holds the storage,
+    /// and retaining and releasing it cost more than checks that only need the place.
+    @inlinable
+    package func place(of position: Int) -> (offset: Int, nameLength: Int, valueLength: Int) {
+        let record = records[position]
+        return (Int(record.start), Int(record.nameLength), Int(record.valueLength))
+    }
+
     /// One field of a list: byte views of its name and value (no copy), its indexing kind, and
     /// `String` conveniences.
     public struct Field: Sendable, Equatable, CustomStringConvertible {

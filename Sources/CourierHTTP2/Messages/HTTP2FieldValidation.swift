@@ -46,7 +46,7 @@ enum HTTP2FieldValidation {
         let violation: String? = bytes.withUnsafeReadableBytes { raw -> String? in
             let base = raw.baseAddress.map { $0 - bytes.readerIndex }
             @inline(__always) func field(_ index: Int) -> (name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-                let field = list[index]
+                let field = list.place(of: index)
                 let offset = field.offset
                 let nameLength = field.nameLength
                 let valueLength = field.valueLength
@@ -201,7 +201,7 @@ enum HTTP2FieldValidation {
             return summary.status == 0 ? "missing :status" : nil
         case .request:
             guard let method = summary.method else { return "missing :method" }
-            let methodField = list[method]
+            let methodField = list.place(of: method)
             let methodValue = UnsafeRawBufferPointer(start: base.map { $0 + methodField.offset + methodField.nameLength },
                                                      count: methodField.valueLength)
             if matches(methodValue, "CONNECT") {
@@ -211,18 +211,18 @@ enum HTTP2FieldValidation {
             }
             guard let scheme = summary.scheme else { return "missing :scheme" }
             guard let path = summary.path else { return "missing :path" }
-            let schemeField = list[scheme]
+            let schemeField = list.place(of: scheme)
             let schemeValue = UnsafeRawBufferPointer(start: base.map { $0 + schemeField.offset + schemeField.nameLength },
                                                      count: schemeField.valueLength)
             if matches(schemeValue, "http") || matches(schemeValue, "https") {
                 if let authority = summary.authority {
                     // §8.3.1: no userinfo in :authority for http and https.
-                    let field = list[authority]
+                    let field = list.place(of: authority)
                     let value = UnsafeRawBufferPointer(start: base.map { $0 + field.offset + field.nameLength },
                                                        count: field.valueLength)
                     if value.contains(UInt8(ascii: "@")) { return "userinfo in :authority" }
                 }
-                let pathField = list[path]
+                let pathField = list.place(of: path)
                 let pathValue = UnsafeRawBufferPointer(start: base.map { $0 + pathField.offset + pathField.nameLength },
                                                        count: pathField.valueLength)
                 let asterisk = pathValue.count == 1 && pathValue[0] == UInt8(ascii: "*")
@@ -238,7 +238,7 @@ enum HTTP2FieldValidation {
     private static func sameAuthority(_ list: HPACKHeaderList, _ host: Int, _ authority: Int, scheme: Int?,
                                       base: UnsafeRawPointer?) -> Bool {
         func value(_ index: Int) -> UnsafeRawBufferPointer {
-            let field = list[index]
+            let field = list.place(of: index)
             return UnsafeRawBufferPointer(start: base.map { $0 + field.offset + field.nameLength }, count: field.valueLength)
         }
         func withoutDefaultPort(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
