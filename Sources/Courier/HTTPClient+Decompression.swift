@@ -38,7 +38,8 @@ enum ContentDecoding {
     /// Stacked codings beyond this many are refused (a response needs one; two is already odd).
     static let maximumCodings = 3
 
-    /// The field sent when the caller did not choose codings (made once: every request adds it).
+    /// The field sent when the caller did not choose codings, as the one-element list the fields subscript
+    /// takes (made once: every request adds it).
     static let acceptEncodingFields = [HTTPField(name: .acceptEncoding, value: acceptEncoding)]
 
     /// Asks for compressed bodies unless the caller chose codings or asked for a range.
