@@ -25,27 +25,33 @@ import Glibc
         defer { nginx.stop() }
         let client = Hostile.client(http2: transport == .http2)
         let url = "http://127.0.0.1:\(transport == .http2 ? nginx.h2cPort : nginx.httpPort)/big.bin"
-        let (outcome, received) = try await withTimeout(.seconds(60)) { () -> (HostileOutcome, Int) in
+        let started = ContinuousClock.now
+        let (outcome, received, killedAt) = try await withTimeout(.seconds(60)) { () -> (HostileOutcome, Int, String) in
             var received = 0
+            var killedAt = "never"
             do {
                 let response = try await client.get(url)
                 for try await chunk in response.body {
                     received += chunk.readableBytes
                     // Kill the server (SIGKILL, workers included) once the transfer is under way; keep reading.
-                    if received == chunk.readableBytes { Self.kill(nginx) }
+                    if received == chunk.readableBytes {
+                        Self.kill(nginx)
+                        killedAt = "after \(received) bytes, \(ContinuousClock.now - started) into the test"
+                    }
                 }
-                return (.success(status: response.head.status.code, bodyBytes: received), received)
+                return (.success(status: response.head.status.code, bodyBytes: received), received, killedAt)
             } catch {
-                return (.failed(error), received)
+                return (.failed(error), received, killedAt)
             }
         }
         switch outcome {
         case .success(let status, let bytes):
             // Everything had been sent before the kill (HTTP/2 through nginx can be that far ahead): the body
             // must then be complete, not short.
-            #expect(transport == .http2 && status == 200 && bytes == 64 << 20, "\(transport): \(outcome)")
+            #expect(transport == .http2 && status == 200 && bytes == 64 << 20,
+                    "\(transport): \(outcome); killed \(killedAt), ended \(ContinuousClock.now - started) into the test")
         case .failure(let error):
-            #expect(error.code == .connectionClosed, "\(error) after \(received) bytes")
+            #expect(error.code == .connectionClosed, "\(error) after \(received) bytes; killed \(killedAt)")
             #expect(received < 64 << 20)
         case .untyped(let text): Issue.record("untyped error: \(text)")
         }
@@ -61,7 +67,7 @@ import Glibc
         }
         let children = (try? String(contentsOfFile: "/proc/\(master)/task/\(master)/children", encoding: .utf8)) ?? ""
         let workers = children.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        Glibc.kill(master, SIGKILL)
+        #expect(Glibc.kill(master, SIGKILL) == 0, "kill \(master): errno \(errno)")
         for worker in workers { Glibc.kill(worker, SIGKILL) }
     }
 
