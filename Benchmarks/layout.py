@@ -5,7 +5,8 @@
 Why: the kernel maps a binary's code into a process 64 KiB at a time around each page it touches (fault-around),
 so code run once per process scattered across 11 MB of `.text` makes most of it resident. With the functions
 that run packed together, the resident code is the code that runs (Benchmarks/RESULTS-NOTES.md has the
-figures). Swift puts every function in a section of its own, which is what lets the linker move them.
+figures). The Makefile's `courier` target gives every function a section of its own (`-function-sections`),
+which is what lets the linker move them.
 
 How: nginx as `make bench` configures it; each Courier scenario of bench.py runs briefly under valgrind's
 callgrind, which names every function executed in the binary with its instruction count. Symbols that no
@@ -18,7 +19,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import bench
@@ -81,7 +81,7 @@ def shared_section_functions():
 
 def main():
     if shutil.which("valgrind") is None:
-        raise SystemExit("missing valgrind (run `make deps`)")
+        raise SystemExit("missing valgrind (run `make -C Benchmarks layout`, which installs it)")
     if not os.access(bench.COURIER, os.X_OK):
         raise SystemExit(f"missing {bench.COURIER} (run `make -C Benchmarks courier`)")
     work = tempfile.mkdtemp(prefix="courier-layout-")
