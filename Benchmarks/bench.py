@@ -236,10 +236,15 @@ def run_json_client(command, what):
     return sample(output, cpu, rss, status, report["requests"], report["rps"], what)
 
 
-def courier_bench(url, connections, streams, protocol):
+def courier_bench_arguments(url, connections, streams, protocol, requests=MAX_REQUESTS, seconds=SECONDS):
+    """`courier bench`'s arguments for a scenario (layout.py profiles the same commands)."""
     flags = {"h1": ["--http1.1"], "h2": ["--http2"], "h2c": ["--http2-prior-knowledge"]}[protocol]
-    return run_json_client([COURIER, "bench", url, "-c", str(connections), "-m", str(streams),
-                            "-n", str(MAX_REQUESTS), "-D", str(SECONDS), "-t", "1", "-k", "--json", *flags],
+    return ["bench", url, "-c", str(connections), "-m", str(streams), "-n", str(requests), "-D", str(seconds),
+            "-t", "1", "-k", "--json", *flags]
+
+
+def courier_bench(url, connections, streams, protocol):
+    return run_json_client([COURIER, *courier_bench_arguments(url, connections, streams, protocol)],
                            "courier bench")
 
 
@@ -278,10 +283,14 @@ def download(command, what):
     return sample(output, cpu, rss, status, 1, BIG_SIZE / wall / 1e6, what)
 
 
-def courier_fetch(url, protocol):
+def courier_fetch_arguments(url, protocol):
+    """`courier fetch`'s arguments for a download scenario (layout.py profiles the same commands)."""
     flag = "--http1.1" if protocol == "h1" else "--http2"
-    return download([COURIER, "fetch", "-s", "-f", "-k", flag, "--max-time", "100", "-o", "/dev/null", url],
-                    "courier fetch")
+    return ["fetch", "-s", "-f", "-k", flag, "--max-time", "100", "-o", "/dev/null", url]
+
+
+def courier_fetch(url, protocol):
+    return download([COURIER, *courier_fetch_arguments(url, protocol)], "courier fetch")
 
 
 def curl(url, protocol):
