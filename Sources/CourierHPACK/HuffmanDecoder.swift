@@ -56,8 +56,8 @@ enum HuffmanDecoder {
         }
     }
 
-    /// Builds the tables from the code table by walking the code tree bit by bit, once. It runs on the
-    /// first HPACK decode of a process, so it works on flat arrays without an allocation per entry.
+    /// Builds the tables from the code table, once: it runs on the first HPACK decode of a process, so it works on
+    /// flat arrays without an allocation per entry.
     static func buildTables() -> (next: [UInt8], emissions: [UInt32], accepting: [Bool]) {
         // Tree: slot `node << 1 | bit` holds a symbol where `isLeaf` is set, else the internal node it leads to
         // (0: none yet; the root is never a child).
@@ -91,37 +91,54 @@ enum HuffmanDecoder {
         // A state may end a string when it is at most 7 one-bits below the root (a prefix of EOS).
         let accepting = (0..<256).map { onesOnly[$0] && depth[$0] <= 7 }
 
-        // Per state, the 256 octets are the leaves of a depth-8 walk: each (node, emitted so far) pair at
-        // depth d is extended by both bits, so a state costs 510 steps rather than 256 × 8.
+        // Per state and nibble: four steps down the tree, completing at most one symbol (codes are at least 5
+        // bits). An octet is two nibbles, so the tables take 4,096 short walks and 65,536 joins: a sixth of the
+        // instructions of walking every octet bit by bit (1.5 ms of each process's first HPACK decode).
+        var nibbleNext = [UInt8](repeating: 0, count: 256 * 16)
+        var nibbleSymbol = [UInt32](repeating: 0, count: 256 * 16)  // the symbol completed, if any
+        var nibbleCount = [UInt32](repeating: 0, count: 256 * 16)  // 0 or 1 symbols completed
+        var nibbleFailed = [Bool](repeating: false, count: 256 * 16)
+        for state in 0..<256 {
+            for nibble in 0..<16 {
+                let entry = state << 4 | nibble
+                var node = state
+                for shift in stride(from: 3, through: 0, by: -1) {
+                    let child = node << 1 | nibble >> shift & 1
+                    if isLeaf[child] {
+                        let symbol = Int(children[child])
+                        nibbleSymbol[entry] = UInt32(symbol & 0xff)
+                        nibbleCount[entry] = 1
+                        if symbol == HuffmanCodeTable.endOfString { nibbleFailed[entry] = true }
+                        node = 0
+                    } else {
+                        node = Int(children[child])
+                    }
+                }
+                nibbleNext[entry] = UInt8(node)
+            }
+        }
+        // The joins, over raw buffers (through the arrays' accessors each write checked uniqueness and bounds).
         var next = [UInt8](repeating: 0, count: 256 * 256)
         var emissions = [UInt32](repeating: 0, count: 256 * 256)
-        children.withUnsafeBufferPointer { children in
-            isLeaf.withUnsafeBufferPointer { isLeaf in
-                next.withUnsafeMutableBufferPointer { next in
-                    emissions.withUnsafeMutableBufferPointer { emissions in
-                        func walk(state: Int, node: Int, emission: UInt32, emitted: UInt32, failed: Bool, bits: Int, prefix: Int) {
-                            if bits == 8 {
-                                let slot = state << 8 | prefix
-                                next[slot] = failed ? 0 : UInt8(node)
-                                emissions[slot] = failed ? failBit : emission | emitted << 16
-                                return
-                            }
-                            for bit in 0..<2 {
-                                let child = node << 1 | bit
-                                if isLeaf[child] {
-                                    let symbol = Int(children[child])
-                                    walk(state: state, node: 0,
-                                         emission: emission | UInt32(symbol & 0xff) << (8 * emitted), emitted: emitted + 1,
-                                         failed: failed || symbol == HuffmanCodeTable.endOfString,
-                                         bits: bits + 1, prefix: prefix << 1 | bit)
-                                } else {
-                                    walk(state: state, node: Int(children[child]), emission: emission, emitted: emitted,
-                                         failed: failed, bits: bits + 1, prefix: prefix << 1 | bit)
+        next.withUnsafeMutableBufferPointer { next in
+            emissions.withUnsafeMutableBufferPointer { emissions in
+                nibbleNext.withUnsafeBufferPointer { nibbleNext in
+                    nibbleSymbol.withUnsafeBufferPointer { nibbleSymbol in
+                        nibbleCount.withUnsafeBufferPointer { nibbleCount in
+                            nibbleFailed.withUnsafeBufferPointer { nibbleFailed in
+                                for high in 0..<256 * 16 {  // state << 4 | the octet's high nibble
+                                    let middle = Int(nibbleNext[high]) &<< 4
+                                    let shift = 8 &* nibbleCount[high]
+                                    let first = nibbleSymbol[high] | nibbleCount[high] &<< 16
+                                    for nibble in 0..<16 {
+                                        let low = middle | nibble
+                                        let slot = high &<< 4 | nibble
+                                        next[slot] = nibbleNext[low]
+                                        emissions[slot] = nibbleFailed[high] || nibbleFailed[low]
+                                            ? failBit : first &+ (nibbleSymbol[low] &<< shift | nibbleCount[low] &<< 16)
+                                    }
                                 }
                             }
-                        }
-                        for state in 0..<256 {
-                            walk(state: state, node: state, emission: 0, emitted: 0, failed: false, bits: 0, prefix: 0)
                         }
                     }
                 }

@@ -482,6 +482,9 @@ extension HTTP2ClientConnection: ByteStreamHandler {
     /// its payload) and decodes it. Leaves `readBuffer` non-empty when the frame is still incomplete or too
     /// large to complete this way (the decoder judges it then).
     private func completeSplitFrame(from buffer: inout ByteBuffer) {
+        // The partial frame is the end of the previous read, whose storage the body chunks handed out share:
+        // keep only its bytes, or growing it copies the whole previous read (40 MB per 100 MiB downloaded).
+        readBuffer.discardReadBytes()
         let headerSize = HTTP2Frame.headerSize
         if readBuffer.readableBytes < headerSize {
             let moved = min(headerSize - readBuffer.readableBytes, buffer.readableBytes)
@@ -492,6 +495,7 @@ extension HTTP2ClientConnection: ByteStreamHandler {
         let missing = headerSize + header.length - readBuffer.readableBytes
         if missing > 0 {
             let moved = min(missing, buffer.readableBytes)
+            readBuffer.reserveCapacity(minimumWritableBytes: moved)
             readBuffer.writeBuffer(buffer.readSlice(length: moved)!)
             if moved < missing { return }
         }

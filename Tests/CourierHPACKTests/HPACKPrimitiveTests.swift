@@ -115,6 +115,64 @@ import Testing
         }
     }
 
+    /// The table decoder against a bit-at-a-time walk of Appendix B's codes: every input of one and two octets
+    /// (each table entry reached from the root and from every state one octet leads to) and random longer ones.
+    @Test func huffmanDecoderAgreesWithABitSerialDecoder() {
+        var symbols: [UInt64: Int] = [:]
+        for symbol in 0..<HuffmanCodeTable.symbolCount {
+            symbols[UInt64(HuffmanCodeTable.lengths[symbol]) << 32 | UInt64(HuffmanCodeTable.codes[symbol])] = symbol
+        }
+        func bitSerial(_ bytes: [UInt8]) -> [UInt8]? {
+            var decoded: [UInt8] = []
+            var code: UInt64 = 0
+            var length: UInt64 = 0
+            for byte in bytes {
+                for shift in stride(from: 7, through: 0, by: -1) {
+                    code = code << 1 | UInt64(byte >> UInt8(shift) & 1)
+                    length += 1
+                    guard let symbol = symbols[length << 32 | code] else { continue }
+                    if symbol == HuffmanCodeTable.endOfString { return nil }
+                    decoded.append(UInt8(symbol))
+                    code = 0
+                    length = 0
+                }
+            }
+            // What is left must be padding: at most 7 bits, all ones (a prefix of EOS).
+            return length <= 7 && code == (1 << length) - 1 ? decoded : nil
+        }
+        func table(_ bytes: [UInt8]) -> [UInt8]? {
+            var out = [UInt8](repeating: 0, count: HuffmanDecoder.outputCapacity(forEncodedLength: bytes.count))
+            return HuffmanDecoder.decode(bytes, count: bytes.count, into: &out).map { Array(out.prefix($0)) }
+        }
+        var disagreements = 0
+        for first in 0..<256 {
+            if table([UInt8(first)]) != bitSerial([UInt8(first)]) { disagreements += 1 }
+            for second in 0..<256 where table([UInt8(first), UInt8(second)]) != bitSerial([UInt8(first), UInt8(second)]) {
+                disagreements += 1
+            }
+        }
+        var random = SeededGenerator(seed: 7541)
+        var valid = 0
+        for round in 0..<20_000 {
+            var input: [UInt8]
+            if round % 2 == 0 {
+                // Mostly invalid: random octets.
+                input = (0..<Int.random(in: 3...12, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            } else {
+                // Valid encodings, with a random bit of the last octet flipped half the time.
+                let plain = (0..<Int.random(in: 1...12, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                input = [UInt8](repeating: 0, count: HuffmanEncoder.encodedLength(plain, count: plain.count) + 8)
+                input.removeLast(input.count - HuffmanEncoder.encode(plain, count: plain.count, into: &input))
+                if Bool.random(using: &random) { input[input.count - 1] ^= 1 << UInt8.random(in: 0...7, using: &random) }
+            }
+            let expected = bitSerial(input)
+            if expected != nil { valid += 1 }
+            if table(input) != expected { disagreements += 1 }
+        }
+        #expect(disagreements == 0)
+        #expect(valid > 5_000 && valid < 20_000, "both valid and invalid inputs: \(valid) valid")
+    }
+
     @Test func huffmanRejectsEOSAndBadPadding() {
         func decode(_ bytes: [UInt8]) -> Int? {
             var out = [UInt8](repeating: 0, count: HuffmanDecoder.outputCapacity(forEncodedLength: bytes.count))
