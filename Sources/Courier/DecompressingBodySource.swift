@@ -32,7 +32,7 @@ final class DecompressingBodySource: ResponseBodySource {
         self.outputChunkSize = outputChunkSize
     }
 
-    func next() async throws -> ByteBuffer? {
+    nonisolated(nonsending) func next() async throws -> ByteBuffer? {
         while true {
             // Decode what is pending (no lock is held across the await below).
             let step = state.withLock { state -> Result<ByteBuffer?, HTTPClientError>? in

@@ -211,7 +211,7 @@ final class ObservedBodySource: ResponseBodySource {
         self.index = index
     }
 
-    func next() async throws -> ByteBuffer? {
+    nonisolated(nonsending) func next() async throws -> ByteBuffer? {
         do {
             if let chunk = try await inner.next() {
                 progress.withLock { $0.bytes += chunk.readableBytes }

@@ -60,7 +60,7 @@ final class BufferBodySource: ResponseBodySource {
 
     init(_ buffer: ByteBuffer?) { self.buffer = Locked(buffer) }
 
-    func next() async throws -> ByteBuffer? {
+    nonisolated(nonsending) func next() async throws -> ByteBuffer? {
         buffer.withLock { buffer in
             defer { buffer = nil }
             return buffer.flatMap { $0.readableBytes > 0 ? $0 : nil }
@@ -83,7 +83,7 @@ final class SequenceBodySource: ResponseBodySource, @unchecked Sendable {
         iterator = AnyChunkSequence(sequence).makeAsyncIterator()
     }
 
-    func next() async throws -> ByteBuffer? {
+    nonisolated(nonsending) func next() async throws -> ByteBuffer? {
         guard !busy.exchange(true, ordering: .acquiring) else {
             throw HTTPClientError(.invalidRequest, "a response body was iterated by two tasks at once")
         }

@@ -66,6 +66,11 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     // called through it, and an exchange may end its stream from inside the call.
     @exclusivity(unchecked) private var machine: HTTP2Connection
     private var streams: [HTTP2StreamID: StreamContext] = [:]
+    /// DATA of one stream from the current read not yet handed to its body: consecutive frames of a stream are
+    /// handed over as one chunk of up to `coalescedChunkSize` bytes (servers send 8–16 KiB frames, and each chunk
+    /// costs the body's consumer a wake-up, an iteration and often a write of its own).
+    private var heldData: (id: HTTP2StreamID, bytes: ByteBuffer)?
+    private static let coalescedChunkSize = 64 * 1024
     @exclusivity(unchecked) private var out = ByteBuffer(capacity: 0)
     @exclusivity(unchecked) private var readBuffer = ByteBuffer(capacity: 0)
     private var flushScheduled = false
@@ -213,6 +218,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         while let event = machine.nextEvent(from: &readBuffer) {
             handle(event)
         }
+        handOverHeldData()
         // Everything read was taken (DATA payloads are slices of it, held by the bodies): let go of the storage
         // rather than clearing it, which would allocate a fresh one of the same size while the slices live.
         if readBuffer.readableBytes == 0 { readBuffer = ByteBuffer(capacity: 0) }
@@ -221,6 +227,10 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     }
 
     private func handle(_ event: HTTP2Event) {
+        if let held = heldData {
+            // Anything but more DATA of the held stream comes after what is held.
+            if case .data(let id, _, _) = event, id == held.id {} else { handOverHeldData() }
+        }
         switch event {
         case .remoteSettings:
             let maximum = machine.peerMaxConcurrentStreams
@@ -251,8 +261,11 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             }
             streams[id]?.received += bytes.readableBytes
             streams[id]?.lastActivity = batchTime
-            if bytes.readableBytes > 0 { context.exchange.body.yield(bytes) }
-            if endStream { context.exchange.body.finish() }
+            if bytes.readableBytes > 0 { hold(bytes, of: id) }
+            if endStream {
+                handOverHeldData()
+                context.exchange.body.finish()
+            }
         case .trailers(let id, let fields):
             streams[id]?.exchange.body.finish(trailers: self.fields(fields))
         case .windowOpened(let id):
@@ -293,6 +306,31 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         case .request:
             break
         }
+    }
+
+    /// Adds a DATA payload to what is held for its stream (the first is held as it is, a view of the read).
+    private func hold(_ bytes: ByteBuffer, of id: HTTP2StreamID) {
+        guard var held = heldData, held.id == id,
+              held.bytes.readableBytes + bytes.readableBytes <= Self.coalescedChunkSize else {
+            handOverHeldData()
+            heldData = (id, bytes)
+            return
+        }
+        heldData = nil  // the held buffer is uniquely referenced while it grows
+        if held.bytes.writableBytes < bytes.readableBytes {
+            // Room for the rest of this read's DATA, up to a chunk: one copy of the first payload, then appends.
+            let expected = min(Self.coalescedChunkSize, held.bytes.readableBytes + bytes.readableBytes + readBuffer.readableBytes)
+            held.bytes.reserveCapacity(minimumWritableBytes: expected - held.bytes.readableBytes)
+        }
+        held.bytes.writeBuffer(bytes)
+        heldData = held
+    }
+
+    /// Hands the held DATA to its body.
+    private func handOverHeldData() {
+        guard let held = heldData else { return }
+        heldData = nil
+        streams[held.id]?.exchange.body.yield(held.bytes)
     }
 
     private func streamFinished(_ id: HTTP2StreamID) {
