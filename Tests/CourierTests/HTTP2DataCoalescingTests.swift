@@ -15,6 +15,16 @@ import CourierTestSupport
         RawHTTP2.frame(RawHTTP2.headers, flags: RawHTTP2.endHeaders, stream: stream, RawHTTP2.responseBlock())
     }
 
+    /// A peer that answers the first request with `response(stream)` in one write, so the client reads its frames
+    /// together (or in a few reads).
+    static func peer(_ response: @escaping @Sendable (UInt32) -> [UInt8]) throws -> HostilePeer {
+        try HostilePeer { connection, _ in
+            guard connection.acceptHTTP2(), let stream = connection.readRequestStream(),
+                  connection.send(response(stream)) else { return }
+            connection.waitForClientClose()
+        }
+    }
+
     /// Reads the body chunk by chunk: the bytes, how many chunks, and the error that ended it, if any.
     static func read(_ response: HTTPClientResponse) async -> (bytes: [UInt8], chunks: Int, error: HTTPClientError?) {
         var bytes: [UInt8] = []
@@ -32,14 +42,11 @@ import CourierTestSupport
 
     @Test func smallFramesArriveAsFewerChunksWithTheirTrailers() async throws {
         let frames = Self.frames(48, size: 1000)
-        let peer = try HostilePeer { connection, _ in
-            guard connection.acceptHTTP2(), let stream = connection.readRequestStream() else { return }
-            // One write: the client reads the frames together (or in a few reads).
+        let peer = try Self.peer { stream in
             let data = frames.flatMap { RawHTTP2.frame(RawHTTP2.data, stream: stream, $0) }
             let trailers = RawHTTP2.frame(RawHTTP2.headers, flags: RawHTTP2.endHeaders | RawHTTP2.endStream, stream: stream,
                                           RawHTTP2.literal("x-checksum", "48x1000"))
-            guard connection.send(Self.head(stream) + data + trailers) else { return }
-            connection.waitForClientClose()
+            return Self.head(stream) + data + trailers
         }
         let client = Hostile.client(http2: true)
         try await withTimeout {
@@ -57,12 +64,9 @@ import CourierTestSupport
 
     @Test func dataBeforeAResetIsDeliveredBeforeTheError() async throws {
         let frames = Self.frames(10, size: 700)
-        let peer = try HostilePeer { connection, _ in
-            guard connection.acceptHTTP2(), let stream = connection.readRequestStream() else { return }
+        let peer = try Self.peer { stream in
             let data = frames.flatMap { RawHTTP2.frame(RawHTTP2.data, stream: stream, $0) }
-            let reset = RawHTTP2.frame(RawHTTP2.rstStream, stream: stream, RawHTTP2.be32(0x2))  // INTERNAL_ERROR
-            guard connection.send(Self.head(stream) + data + reset) else { return }
-            connection.waitForClientClose()
+            return Self.head(stream) + data + RawHTTP2.frame(RawHTTP2.rstStream, stream: stream, RawHTTP2.be32(0x2))  // INTERNAL_ERROR
         }
         let client = Hostile.client(http2: true)
         try await withTimeout {
