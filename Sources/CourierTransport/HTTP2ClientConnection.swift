@@ -218,7 +218,6 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         while let event = machine.nextEvent(from: &readBuffer) {
             handle(event)
         }
-        handOverHeldData()
         // Everything read was taken (DATA payloads are slices of it, held by the bodies): let go of the storage
         // rather than clearing it, which would allocate a fresh one of the same size while the slices live.
         if readBuffer.readableBytes == 0 { readBuffer = ByteBuffer(capacity: 0) }
@@ -445,6 +444,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
             self.timerDeadline = nil
             self.machine.timeTick(now: SystemClock.now())
             self.processEvents()
+            self.handOverHeldData()
         }
     }
 
@@ -499,6 +499,8 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
 
 extension HTTP2ClientConnection: ByteStreamHandler {
     public func streamDidRead(_ buffer: inout ByteBuffer) {
+        // A frame completed from the previous read joins this read's DATA of its stream.
+        defer { handOverHeldData() }
         if readTimeout != nil { lastRead = SystemClock.now() }
         if readBuffer.readableBytes > 0 {
             // A frame was split across reads: copy only the bytes that complete it, decode it, and take the
