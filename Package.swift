@@ -80,7 +80,7 @@ let package = Package(
                                .product(name: "HTTPTypes", package: "swift-http-types")],
                 swiftSettings: strict),
         .executableTarget(name: "CourierCLI",
-                          dependencies: ["Courier", "CourierResilience", "CourierTestServer", "CourierCore",
+                          dependencies: ["Courier", "CourierResilience", "CourierTestServer", "CourierCore", "CourierTLS",
                                          .product(name: "HTTPTypes", package: "swift-http-types"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Histogram", package: "hdrhistogram-swift")],

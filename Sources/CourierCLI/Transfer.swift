@@ -1,5 +1,6 @@
 import Courier
 import CourierCore
+import CourierTLS
 
 /// One fetch: sends the request, writes the head (`-i`, `-v`) and the body to the output strictly as they
 /// arrive, hashes the body for the summary, and records what happened and when.
@@ -69,7 +70,12 @@ struct Transfer {
     /// Copies the body to the output chunk by chunk, hashing and counting it.
     private func streamBody(_ response: HTTPClientResponse, into sink: inout OutputSink,
                             report: inout TransferReport) async throws(TransferFailure) {
-        var hasher = settings.hashBody ? SHA256() : nil
+        let hasher: SHA256Hasher?
+        do {
+            hasher = settings.hashBody ? try SHA256Hasher() : nil
+        } catch {
+            throw TransferFailure(code: "internal", message: "cannot hash the body: \(error)", status: .failure)
+        }
         var progress: ProgressBar?
         if settings.showProgress {
             progress = ProgressBar(expectedBytes: response.headerFields[.contentLength].flatMap { Int($0) })
