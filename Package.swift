@@ -37,7 +37,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
@@ -82,7 +81,6 @@ let package = Package(
         .executableTarget(name: "CourierCLI",
                           dependencies: ["Courier", "CourierResilience", "CourierTestServer", "CourierCore", "CourierTLS",
                                          .product(name: "HTTPTypes", package: "swift-http-types"),
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Histogram", package: "hdrhistogram-swift")],
                           swiftSettings: strict),
 

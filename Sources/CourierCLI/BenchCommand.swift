@@ -1,12 +1,13 @@
-import ArgumentParser
 import Courier
 
 /// `courier bench URL`: a load generator on the public API, like h2load: requests per second, throughput,
 /// latency percentiles and errors, or one JSON line with `--json`.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
+struct BenchCommand {
+    /// The grammar and help of `courier bench [options] URL`.
+    static let syntax = CommandLineSyntax(
+        name: "courier bench",
         abstract: "Load-test a URL through the client, like h2load.",
+        usage: "courier bench [<options>] <url>",
         discussion: """
             Opens -c connections (each on its own one-connection client, spread over the event loops) and \
             runs -m concurrent streams on each over HTTP/2, one request at a time per connection over \
@@ -21,50 +22,55 @@ struct BenchCommand: AsyncParsableCommand {
 
             Exits 0 when every measured request completed, with the failure category's status (see \
             `courier fetch --help`) when none could be made, and 1 when some failed.
-            """)
+            """,
+        positionals: [.init(name: "url", help: "The http:// or https:// URL to request.")],
+        optionGroups: [
+            .init(title: "OPTIONS", options: [
+                .value("clients", short: "c", "count", "Connections (default 1)."),
+                .value("max-concurrent-streams", short: "m", "count", "Concurrent streams per connection (HTTP/2; default 1)."),
+                .value("requests", short: "n", "count", "Measured requests in all (default 1000, or unlimited with --duration)."),
+                .value("duration", short: "D", "seconds", "Stop measuring after this many seconds."),
+                .value("warm-up", "count", "Unmeasured requests per connection before measuring (at least 1, the default)."),
+                .value("threads", short: "t", "count", "Event loops (threads); default: the CPUs this process may use."),
+                .value("header", short: "H", "name: value", "A request field (repeatable)."),
+                .flag("json", "Print one line of JSON instead of the report."),
+            ]),
+            ConnectionOptions.group,
+        ])
 
-    @Argument(help: "The http:// or https:// URL to request.")
-    var url: String
+    let url: String
+    let connections: Int
+    let streams: Int
+    let requests: Int?
+    let duration: Double?
+    let warmUp: Int
+    let threads: Int?
+    let headers: [String]
+    let json: Bool
+    let connection: ConnectionOptions
 
-    @Option(name: [.customShort("c"), .customLong("clients")], help: "Connections.")
-    var connections = 1
+    /// Reads and checks the arguments `syntax` parsed.
+    init(_ parsed: CommandLineSyntax.Parsed) throws(UsageError) {
+        url = parsed.positionals[0]
+        connections = try parsed.int("clients") ?? 1
+        streams = try parsed.int("max-concurrent-streams") ?? 1
+        requests = try parsed.int("requests")
+        duration = try parsed.double("duration")
+        warmUp = try parsed.int("warm-up") ?? 1
+        threads = try parsed.int("threads")
+        headers = parsed.strings("header")
+        json = parsed.flag("json")
+        connection = try ConnectionOptions(parsed)
+        try validate()
+    }
 
-    @Option(name: [.customShort("m"), .customLong("max-concurrent-streams")],
-            help: "Concurrent streams per connection (HTTP/2).")
-    var streams = 1
-
-    @Option(name: [.customShort("n"), .customLong("requests")],
-            help: "Measured requests in all (default 1000, or unlimited with --duration).")
-    var requests: Int?
-
-    @Option(name: [.customShort("D"), .customLong("duration")],
-            help: ArgumentHelp("Stop measuring after this many seconds.", valueName: "seconds"))
-    var duration: Double?
-
-    @Option(name: .customLong("warm-up"), help: "Unmeasured requests per connection before measuring (at least 1).")
-    var warmUp = 1
-
-    @Option(name: [.customShort("t"), .customLong("threads")],
-            help: "Event loops (threads); default: the CPUs this process may use.")
-    var threads: Int?
-
-    @Option(name: [.customShort("H"), .customLong("header")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A request field (repeatable).", valueName: "name: value"))
-    var headers: [String] = []
-
-    @Flag(name: .customLong("json"), help: "Print one line of JSON instead of the report.")
-    var json = false
-
-    @OptionGroup(title: "Connection options")
-    var connection: ConnectionOptions
-
-    func validate() throws {
-        guard connections >= 1 else { throw ValidationError("-c must be at least 1") }
-        guard streams >= 1 else { throw ValidationError("-m must be at least 1") }
-        if let requests, requests < 1 { throw ValidationError("-n must be at least 1") }
+    private func validate() throws(UsageError) {
+        guard connections >= 1 else { throw UsageError("-c must be at least 1") }
+        guard streams >= 1 else { throw UsageError("-m must be at least 1") }
+        if let requests, requests < 1 { throw UsageError("-n must be at least 1") }
         if let duration { _ = try ConnectionOptions.duration(duration, option: "--duration") }
-        guard warmUp >= 1 else { throw ValidationError("--warm-up must be at least 1") }
-        if let threads, threads < 1 || threads > 1024 { throw ValidationError("-t must be between 1 and 1024") }
+        guard warmUp >= 1 else { throw UsageError("--warm-up must be at least 1") }
+        if let threads, threads < 1 || threads > 1024 { throw UsageError("-t must be between 1 and 1024") }
         _ = try RequestBuilder.head(url: url, method: nil, headers: headers, userAgent: nil, hasBody: false, headOnly: false)
     }
 
@@ -76,7 +82,7 @@ struct BenchCommand: AsyncParsableCommand {
                                              headOnly: false),
             connections: connections, streams: streams,
             requests: requests ?? (duration == nil ? 1000 : nil),
-            duration: try duration.map { (seconds) throws(ValidationError) in
+            duration: try duration.map { (seconds) throws(UsageError) in
                 try ConnectionOptions.duration(seconds, option: "--duration")
             },
             warmUpRequests: warmUp, loops: threads ?? EventLoopGroup.defaultLoopCount, configuration: configuration)
@@ -86,12 +92,12 @@ struct BenchCommand: AsyncParsableCommand {
         } catch {
             let failure = TransferFailure(error)
             StandardError.write("courier: (\(failure.status.rawValue)) \(failure.code): \(failure.message)\n")
-            throw ExitCode(failure.status.rawValue)
+            throw failure.status
         }
         print(json ? result.json : result.text)
         if result.statistics.errors > 0 {
             if !json { StandardError.write("courier: \(result.statistics.errors) requests failed\n") }
-            throw ExitCode(ExitStatus.failure.rawValue)
+            throw ExitStatus.failure
         }
     }
 }

@@ -1,4 +1,3 @@
-import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,12 +5,13 @@ import Glibc
 /// `courier`: a curl-like HTTP client (`courier [options] URL`), a load generator (`courier bench`) and a
 /// guided tour of the library against its in-process server (`courier demo`).
 @main
-struct CourierCommand: AsyncParsableCommand {
+enum CourierCommand {
     /// The version `--version` prints and the default `User-Agent` carries.
     static let version = "0.1.0"
 
-    static let configuration = CommandConfiguration(
-        commandName: "courier",
+    /// The top level's help: the commands, and the exit statuses.
+    static let syntax = CommandLineSyntax(
+        name: "courier",
         abstract: "An HTTP/1.1 and HTTP/2 client on Courier: fetch a URL, benchmark a server, or run the demo.",
         usage: "courier [<options>] <url>\ncourier bench [<options>] <url>\ncourier demo",
         discussion: """
@@ -20,29 +20,71 @@ struct CourierCommand: AsyncParsableCommand {
 
             \(ExitStatus.helpTable)
             """,
-        version: version,
-        subcommands: [FetchCommand.self, BenchCommand.self, DemoCommand.self],
-        defaultSubcommand: FetchCommand.self)
+        positionals: [],
+        optionGroups: [.init(title: "OPTIONS", options: [.flag("version", "Show the version.")])])
 
-    /// Parses and runs like ArgumentParser's own `main`, except that invalid usage exits with status 2
-    /// (`ExitStatus.usage`) rather than EX_USAGE, so that every status has one meaning in our table; and a
-    /// closed pipe on the output is an error to report (status 10), not a signal that kills the process.
+    /// The commands: name, what it does, its grammar, and how it runs from what was parsed.
+    private static let commands: [(name: String, abstract: String, syntax: CommandLineSyntax,
+                                   run: @Sendable (CommandLineSyntax.Parsed) async throws -> Void)] = [
+        ("fetch", "Fetch a URL (the default command).", FetchCommand.syntax, { try await FetchCommand($0).run() }),
+        ("bench", "Load-test a URL through the client, like h2load.", BenchCommand.syntax,
+         { try await BenchCommand($0).run() }),
+        ("demo", "Start the in-process test server and tour the client's features.", DemoCommand.syntax,
+         { try await DemoCommand($0).run() }),
+    ]
+
+    /// Parses and runs the command. Invalid usage exits with status 2 (`ExitStatus.usage`), a failed transfer
+    /// with its category's status; a closed pipe on the output is an error to report (status 10), not a
+    /// signal that kills the process.
     static func main() async {
         signal(SIGPIPE, SIG_IGN)
-        do {
-            var command = try await asyncParseAsRoot()
-            if var command = command as? any AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        switch arguments.first {
+        case "-h", "--help":
+            print(rootHelp, terminator: "")
+            return
+        case "--version":
+            print(version)
+            return
+        case "help":
+            let name = arguments.dropFirst().first
+            guard let command = commands.first(where: { $0.name == name }) else {
+                print(rootHelp, terminator: "")
+                return
             }
-        } catch {
-            if exitCode(for: error).rawValue == ExitCode.validationFailure.rawValue {
-                StandardError.write(fullMessage(for: error) + "\n")
-                Glibc.exit(ExitStatus.usage.rawValue)
-            }
-            exit(withError: error)
+            print(command.syntax.help, terminator: "")
+            return
+        default: break
         }
+        // `fetch` is the default command: `courier URL` is `courier fetch URL`.
+        var command = commands[0]
+        if let named = commands.first(where: { $0.name == arguments.first }) {
+            command = named
+            arguments.removeFirst()
+        }
+        do {
+            let parsed = try command.syntax.parse(arguments)
+            if parsed.helpRequested {
+                print(command.syntax.help, terminator: "")
+                return
+            }
+            try await command.run(parsed)
+        } catch let error as UsageError {
+            StandardError.write(command.syntax.usageErrorMessage(error))
+            Glibc.exit(ExitStatus.usage.rawValue)
+        } catch let status as ExitStatus {
+            Glibc.exit(status.rawValue)
+        } catch {
+            StandardError.write("courier: error: \(error)\n")
+            Glibc.exit(ExitStatus.failure.rawValue)
+        }
+    }
+
+    /// `courier --help`.
+    private static var rootHelp: String {
+        var syntax = syntax
+        syntax.commands = commands.map { ($0.name, $0.abstract) }
+        return syntax.help + "\nSee 'courier help <command>' or 'courier <command> --help' for a command's options.\n"
     }
 }
 

@@ -1,28 +1,40 @@
-import ArgumentParser
 import CourierTestServer
 
 /// `courier demo` (`make demo`): starts the in-process test server and runs a short scripted tour of the
 /// client through the public API, printing a compact report.
-struct DemoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "demo",
+struct DemoCommand {
+    /// The grammar and help of `courier demo [options]`.
+    static let syntax = CommandLineSyntax(
+        name: "courier demo",
         abstract: "Start the in-process test server and tour the client's features against it.",
+        usage: "courier demo [<options>]",
         discussion: """
             Over TLS with a generated CA: HTTP/1.1, HTTP/2 negotiated in ALPN (reported as unavailable when \
             this build cannot speak it), many concurrent requests (multiplexed over HTTP/2 when available), a \
             large streamed download checked byte for byte in bounded memory, NDJSON lines as they are sent, and \
             a reset mid-body caught as a typed error. Exits 1 if a step misbehaves.
-            """)
+            """,
+        positionals: [],
+        optionGroups: [
+            .init(title: "OPTIONS", options: [
+                .value("requests", "count", "Concurrent requests in the multiplexing step (default 1000)."),
+                .value("download-mb", "megabytes", "Size of the streamed download, in megabytes (10^6 bytes; default 100)."),
+            ]),
+        ])
 
-    @Option(name: .customLong("requests"), help: "Concurrent requests in the multiplexing step.")
-    var requests = 1000
+    let requests: Int
+    let downloadMegabytes: Int
 
-    @Option(name: .customLong("download-mb"), help: "Size of the streamed download, in megabytes (10^6 bytes).")
-    var downloadMegabytes = 100
+    /// Reads and checks the arguments `syntax` parsed.
+    init(_ parsed: CommandLineSyntax.Parsed) throws(UsageError) {
+        requests = try parsed.int("requests") ?? 1000
+        downloadMegabytes = try parsed.int("download-mb") ?? 100
+        try validate()
+    }
 
-    func validate() throws {
-        guard (1...100_000).contains(requests) else { throw ValidationError("--requests must be between 1 and 100000") }
-        guard (1...100_000).contains(downloadMegabytes) else { throw ValidationError("--download-mb must be between 1 and 100000") }
+    private func validate() throws(UsageError) {
+        guard (1...100_000).contains(requests) else { throw UsageError("--requests must be between 1 and 100000") }
+        guard (1...100_000).contains(downloadMegabytes) else { throw UsageError("--download-mb must be between 1 and 100000") }
     }
 
     func run() async throws {
@@ -36,6 +48,6 @@ struct DemoCommand: AsyncParsableCommand {
         var tour = DemoTour(server: server, sizes: sizes)
         let passed = await tour.run()
         await server.shutdown()
-        if !passed { throw ExitCode(ExitStatus.failure.rawValue) }
+        if !passed { throw ExitStatus.failure }
     }
 }

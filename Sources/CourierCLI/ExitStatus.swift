@@ -2,7 +2,7 @@ import Courier
 
 /// The exit statuses of `courier`, one per failure category (in curl's spirit, with our own numbers). A
 /// complete HTTP response is a success whatever its status code, unless `--fail` is given.
-enum ExitStatus: Int32, CaseIterable, Sendable {
+enum ExitStatus: Int32, CaseIterable, Sendable, Error {
     /// A complete response was received (any HTTP status).
     case success = 0
     /// A failure outside the categories below (cancelled, shut down, an internal error).

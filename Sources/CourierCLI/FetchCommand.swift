@@ -1,4 +1,3 @@
-import ArgumentParser
 import Courier
 import CourierCore
 #if canImport(Glibc)
@@ -8,10 +7,12 @@ import CourierResilience
 
 /// `courier [options] URL`: fetches one URL, curl style. The body goes to standard output or `-o FILE` as it
 /// arrives; `--summary` adds one JSON line on standard error; the exit status says how it ended.
-struct FetchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "fetch",
+struct FetchCommand {
+    /// The grammar and help of `courier [fetch] [options] URL`.
+    static let syntax = CommandLineSyntax(
+        name: "courier fetch",
         abstract: "Fetch a URL (the default command: `courier [options] URL`).",
+        usage: "courier [fetch] [<options>] <url>",
         discussion: """
             Options follow curl's names. The body is written to standard output, or to -o FILE as it arrives \
             (FILE may be a pipe). A response of any HTTP status is a success unless --fail is given.
@@ -26,123 +27,122 @@ struct FetchCommand: AsyncParsableCommand {
             the server's Retry-After asks or with exponential backoff and jitter from 500 ms.
 
             \(ExitStatus.helpTable)
-            """)
+            """,
+        positionals: [.init(name: "url", help: "The http:// or https:// URL to fetch.")],
+        optionGroups: [
+            .init(title: "OPTIONS", options: [
+                .value("request", short: "X", "method", "The request method."),
+                .value("header", short: "H", "name: value",
+                       "A request field (repeatable). \"Name:\" removes a default field, \"Name;\" sends it empty."),
+                .value("user-agent", short: "A", "text", "The User-Agent field."),
+                .value("data", short: "d", "data",
+                       "Request body (POST unless -X): text, @file or @- (standard input), sent unchanged. Repeated pieces are joined with &."),
+                .value("data-binary", "data", "Like -d: text, @file or @-, sent byte for byte."),
+                .value("data-raw", "data", "Like -d, but a leading @ is sent as is."),
+                .value("output", short: "o", "file",
+                       "Write the body to this file (or pipe) instead of standard output; - is standard output."),
+                .flag("include", short: "i", "Write the status line and response fields before the body."),
+                .flag("head", short: "I", "Send HEAD and write the response head."),
+                .flag("verbose", short: "v", "Show the request and response heads on standard error."),
+                .flag("silent", short: "s", "No progress bar and no error message (the exit status remains)."),
+                .flag("fail", short: "f", "Exit with status 15, writing nothing, when the HTTP status is 400 or more."),
+                .value("max-time", "seconds", "Seconds allowed for the whole transfer, body included."),
+                .value("max-filesize", "bytes", "The most body bytes accepted; a larger body fails with status 9."),
+                .flag("summary", "After the transfer, print one line of JSON describing it on standard error."),
+                .flag("location", short: "L", "Follow redirects (up to 10, or --max-redirs)."),
+                .value("max-redirs", "count", "The most redirects -L follows."),
+                .flag("compressed", "Ask for gzip or deflate and write the body decoded."),
+                .value("retry", "N", "Retry transient failures up to N times (idempotent requests, or with an Idempotency-Key)."),
+                .value("retry-delay", "seconds",
+                       "Wait this many seconds between retries instead of the backoff (the server's Retry-After still wins)."),
+                .value("retry-max-time", "seconds", "Start no retry later than this many seconds after the first attempt."),
+                .value("proxy", short: "x", "url",
+                       "Use this http:// proxy (user:password@ for Basic credentials; \"\" for none). By default, as curl, the proxy comes from http_proxy, https_proxy and no_proxy."),
+                .value("noproxy", "hosts", "Hosts reached without the proxy (comma-separated, as no_proxy)."),
+                .value("cookie", short: "b", "data|file",
+                       "Send cookies: \"name=value; name2=value2\", or a Netscape cookie file to read (the cookie engine then also follows -L hops)."),
+                .value("cookie-jar", short: "c", "file",
+                       "After the transfer, write every cookie to this Netscape cookie file (- for standard output)."),
+            ]),
+            ConnectionOptions.group,
+        ])
 
-    @Argument(help: "The http:// or https:// URL to fetch.")
-    var url: String
+    let url: String
+    let method: String?
+    let headers: [String]
+    let userAgent: String?
+    let data: [String]
+    let dataBinary: [String]
+    let dataRaw: [String]
+    let output: String?
+    let include: Bool
+    let headOnly: Bool
+    let verbose: Bool
+    let silent: Bool
+    let fail: Bool
+    let maxTime: Double?
+    let maxFileSize: Int?
+    let summary: Bool
+    let connection: ConnectionOptions
+    let followRedirects: Bool
+    let maxRedirects: Int?
+    let compressed: Bool
+    let retry: Int?
+    let retryDelay: Double?
+    let retryMaxTime: Double?
+    let proxy: String?
+    let noProxy: String?
+    let cookie: String?
+    let cookieJar: String?
 
-    @Option(name: [.customShort("X"), .customLong("request")], help: ArgumentHelp("The request method.", valueName: "method"))
-    var method: String?
+    /// Reads and checks the arguments `syntax` parsed.
+    init(_ parsed: CommandLineSyntax.Parsed) throws(UsageError) {
+        url = parsed.positionals[0]
+        method = parsed.string("request")
+        headers = parsed.strings("header")
+        userAgent = parsed.string("user-agent")
+        data = parsed.strings("data")
+        dataBinary = parsed.strings("data-binary")
+        dataRaw = parsed.strings("data-raw")
+        output = parsed.string("output")
+        include = parsed.flag("include")
+        headOnly = parsed.flag("head")
+        verbose = parsed.flag("verbose")
+        silent = parsed.flag("silent")
+        fail = parsed.flag("fail")
+        maxTime = try parsed.double("max-time")
+        maxFileSize = try parsed.int("max-filesize")
+        summary = parsed.flag("summary")
+        connection = try ConnectionOptions(parsed)
+        followRedirects = parsed.flag("location")
+        maxRedirects = try parsed.int("max-redirs")
+        compressed = parsed.flag("compressed")
+        retry = try parsed.int("retry")
+        retryDelay = try parsed.double("retry-delay")
+        retryMaxTime = try parsed.double("retry-max-time")
+        proxy = parsed.string("proxy")
+        noProxy = parsed.string("noproxy")
+        cookie = parsed.string("cookie")
+        cookieJar = parsed.string("cookie-jar")
+        try validate()
+    }
 
-    @Option(name: [.customShort("H"), .customLong("header")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A request field (repeatable). \"Name:\" removes a default field, \"Name;\" sends it empty.",
-                               valueName: "name: value"))
-    var headers: [String] = []
-
-    @Option(name: [.customShort("A"), .customLong("user-agent")], parsing: .unconditional,
-            help: ArgumentHelp("The User-Agent field.", valueName: "text"))
-    var userAgent: String?
-
-    @Option(name: [.customShort("d"), .customLong("data")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("Request body (POST unless -X): text, @file or @- (standard input), sent unchanged. Repeated pieces are joined with &.",
-                               valueName: "data"))
-    var data: [String] = []
-
-    @Option(name: .customLong("data-binary"), parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("Like -d: text, @file or @-, sent byte for byte.", valueName: "data"))
-    var dataBinary: [String] = []
-
-    @Option(name: .customLong("data-raw"), parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("Like -d, but a leading @ is sent as is.", valueName: "data"))
-    var dataRaw: [String] = []
-
-    @Option(name: [.customShort("o"), .customLong("output")], parsing: .unconditional,
-            help: ArgumentHelp("Write the body to this file (or pipe) instead of standard output; - is standard output.",
-                               valueName: "file"))
-    var output: String?
-
-    @Flag(name: [.customShort("i"), .customLong("include")], help: "Write the status line and response fields before the body.")
-    var include = false
-
-    @Flag(name: [.customShort("I"), .customLong("head")], help: "Send HEAD and write the response head.")
-    var headOnly = false
-
-    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Show the request and response heads on standard error.")
-    var verbose = false
-
-    @Flag(name: [.customShort("s"), .customLong("silent")], help: "No progress bar and no error message (the exit status remains).")
-    var silent = false
-
-    @Flag(name: [.customShort("f"), .customLong("fail")], help: "Exit with status 15, writing nothing, when the HTTP status is 400 or more.")
-    var fail = false
-
-    @Option(name: .customLong("max-time"),
-            help: ArgumentHelp("Seconds allowed for the whole transfer, body included.", valueName: "seconds"))
-    var maxTime: Double?
-
-    @Option(name: .customLong("max-filesize"),
-            help: ArgumentHelp("The most body bytes accepted; a larger body fails with status 9.", valueName: "bytes"))
-    var maxFileSize: Int?
-
-    @Flag(name: .customLong("summary"), help: "After the transfer, print one line of JSON describing it on standard error.")
-    var summary = false
-
-    @OptionGroup(title: "Connection options")
-    var connection: ConnectionOptions
-
-    @Flag(name: [.customShort("L"), .customLong("location")], help: "Follow redirects (up to 10, or --max-redirs).")
-    var followRedirects = false
-
-    @Option(name: .customLong("max-redirs"), help: "The most redirects -L follows.")
-    var maxRedirects: Int?
-
-    @Flag(name: .customLong("compressed"), help: "Ask for gzip or deflate and write the body decoded.")
-    var compressed = false
-
-    @Option(name: .customLong("retry"),
-            help: ArgumentHelp("Retry transient failures up to N times (idempotent requests, or with an Idempotency-Key).",
-                               valueName: "N"))
-    var retry: Int?
-
-    @Option(name: .customLong("retry-delay"),
-            help: ArgumentHelp("Wait this many seconds between retries instead of the backoff (the server's Retry-After still wins).",
-                               valueName: "seconds"))
-    var retryDelay: Double?
-
-    @Option(name: .customLong("retry-max-time"),
-            help: ArgumentHelp("Start no retry later than this many seconds after the first attempt.", valueName: "seconds"))
-    var retryMaxTime: Double?
-
-    @Option(name: [.customShort("x"), .customLong("proxy")],
-            help: "Use this http:// proxy (user:password@ for Basic credentials; \"\" for none). By default, as curl, the proxy comes from http_proxy, https_proxy and no_proxy.")
-    var proxy: String?
-
-    @Option(name: .customLong("noproxy"), help: "Hosts reached without the proxy (comma-separated, as no_proxy).")
-    var noProxy: String?
-
-    @Option(name: [.customShort("b"), .customLong("cookie")],
-            help: "Send cookies: \"name=value; name2=value2\", or a Netscape cookie file to read (the cookie engine then also follows -L hops).")
-    var cookie: String?
-
-    @Option(name: [.customShort("c"), .customLong("cookie-jar")], help: "After the transfer, write every cookie to this Netscape cookie file (- for standard output).")
-    var cookieJar: String?
-
-    func validate() throws {
+    private func validate() throws(UsageError) {
         if let maxTime { _ = try ConnectionOptions.duration(maxTime, option: "--max-time") }
         if let proxy, !proxy.isEmpty {
             do {
                 _ = try HTTPClient.ProxyConfiguration.url(proxy)
             } catch {
-                throw ValidationError("-x/--proxy: \(error.message)")
+                throw UsageError("-x/--proxy: \(error.message)")
             }
         }
         _ = try retryPolicy()
-        if let maxRedirects, maxRedirects < 0 { throw ValidationError("--max-redirs must not be negative") }
-        if let maxFileSize, maxFileSize < 0 { throw ValidationError("--max-filesize must not be negative") }
+        if let maxRedirects, maxRedirects < 0 { throw UsageError("--max-redirs must not be negative") }
+        if let maxFileSize, maxFileSize < 0 { throw UsageError("--max-filesize must not be negative") }
         if headOnly && !(data.isEmpty && dataBinary.isEmpty && dataRaw.isEmpty) {
-            throw ValidationError("-I sends HEAD, which has no body: drop -d/--data-binary/--data-raw")
+            throw UsageError("-I sends HEAD, which has no body: drop -d/--data-binary/--data-raw")
         }
-        if output == "" { throw ValidationError("-o needs a file name (or - for standard output)") }
+        if output == "" { throw UsageError("-o needs a file name (or - for standard output)") }
         let hasBody = !(data.isEmpty && dataBinary.isEmpty && dataRaw.isEmpty)
         _ = try RequestBuilder.head(url: url, method: method, headers: headers, userAgent: userAgent,
                                     hasBody: hasBody, headOnly: headOnly)
@@ -150,17 +150,17 @@ struct FetchCommand: AsyncParsableCommand {
 
     /// The policy `--retry`, `--retry-delay` and `--retry-max-time` ask for (nil: no retries). One request
     /// needs no budget: the count bounds it.
-    func retryPolicy() throws(ValidationError) -> RetryPolicy? {
+    func retryPolicy() throws(UsageError) -> RetryPolicy? {
         if retry == nil && (retryDelay != nil || retryMaxTime != nil) {
-            throw ValidationError("--retry-delay and --retry-max-time need --retry N")
+            throw UsageError("--retry-delay and --retry-max-time need --retry N")
         }
         guard let retry else { return nil }
-        guard retry >= 0 else { throw ValidationError("--retry must not be negative") }
+        guard retry >= 0 else { throw UsageError("--retry must not be negative") }
         guard retry > 0 else { return nil }
         var policy = RetryPolicy(maximumAttempts: retry + 1)
         if let retryDelay {
             guard retryDelay.isFinite, retryDelay >= 0, retryDelay <= 86_400 else {
-                throw ValidationError("--retry-delay must be between 0 and 86400 seconds")
+                throw UsageError("--retry-delay must be between 0 and 86400 seconds")
             }
             policy.backoff = .constant(.nanoseconds(Int64(retryDelay * 1e9)))
         }
@@ -175,7 +175,7 @@ struct FetchCommand: AsyncParsableCommand {
         // Named in the head, as curl does, so that -v shows it.
         if compressed && head.headerFields[.acceptEncoding] == nil { head.headerFields[.acceptEncoding] = "gzip, deflate" }
         let body = try RequestBuilder.body(pieces)
-        let timeout = try maxTime.map { (seconds) throws(ValidationError) in
+        let timeout = try maxTime.map { (seconds) throws(UsageError) in
             try ConnectionOptions.duration(seconds, option: "--max-time")
         }
         let target: OutputSink.Target = output.map { $0 == "-" ? .standardOutput : .file($0) } ?? .standardOutput
@@ -243,6 +243,6 @@ struct FetchCommand: AsyncParsableCommand {
             StandardError.write("courier: (\(failure.status.rawValue)) \(failure.code): \(failure.message)\n")
         }
         if summary { StandardError.write(report.summaryJSON + "\n") }
-        if report.exitStatus != .success { throw ExitCode(report.exitStatus.rawValue) }
+        if report.exitStatus != .success { throw report.exitStatus }
     }
 }

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Courier
 #if canImport(Glibc)
 import Glibc
@@ -27,10 +26,10 @@ struct RequestBuilder {
 
     /// The request head for `url` with the method and fields given.
     static func head(url: String, method: String?, headers: [String], userAgent: String?,
-                     hasBody: Bool, headOnly: Bool) throws(ValidationError) -> HTTPRequest {
+                     hasBody: Bool, headOnly: Bool) throws(UsageError) -> HTTPRequest {
         let methodName = method ?? (headOnly ? "HEAD" : hasBody ? "POST" : "GET")
         guard let parsedMethod = HTTPRequest.Method(methodName) else {
-            throw ValidationError("-X: \(methodName) is not a valid method (a token such as GET or PATCH)")
+            throw UsageError("-X: \(methodName) is not a valid method (a token such as GET or PATCH)")
         }
         var fields = HTTPFields()
         var defaults = defaultFields
@@ -53,25 +52,25 @@ struct RequestBuilder {
         do {
             return try HTTPClient.request(parsedMethod, url, headerFields: fields)
         } catch {
-            throw ValidationError("\(error.message)")
+            throw UsageError("\(error.message)")
         }
     }
 
     /// `Name: value` (added), `Name:` (removes a default field) or `Name;` (an empty value).
-    static func parseHeader(_ text: String) throws(ValidationError) -> (HTTPField.Name, String, remove: Bool) {
+    static func parseHeader(_ text: String) throws(UsageError) -> (HTTPField.Name, String, remove: Bool) {
         let separator = text.firstIndex(where: { $0 == ":" || $0 == ";" })
-        guard let separator else { throw ValidationError("-H \(text): expected \"Name: value\"") }
+        guard let separator else { throw UsageError("-H \(text): expected \"Name: value\"") }
         let rawName = String(text[..<separator]).trimmingWhitespace()
         guard let name = HTTPField.Name(rawName), !rawName.hasPrefix(":") else {
-            throw ValidationError("-H \(text): \"\(rawName)\" is not a valid field name")
+            throw UsageError("-H \(text): \"\(rawName)\" is not a valid field name")
         }
-        if let reason = derivedFields[name.canonicalName] { throw ValidationError("-H \(rawName): \(reason)") }
+        if let reason = derivedFields[name.canonicalName] { throw UsageError("-H \(rawName): \(reason)") }
         let value = String(text[text.index(after: separator)...]).trimmingWhitespace()
         guard !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
-            throw ValidationError("-H \(rawName): the value contains CR, LF or NUL")
+            throw UsageError("-H \(rawName): the value contains CR, LF or NUL")
         }
         if text[separator] == ";" {
-            guard value.isEmpty else { throw ValidationError("-H \(text): expected \"Name: value\"") }
+            guard value.isEmpty else { throw UsageError("-H \(text): expected \"Name: value\"") }
             return (name, "", false)
         }
         return (name, value, value.isEmpty)
@@ -79,13 +78,13 @@ struct RequestBuilder {
 
     /// The request body: a file given alone is streamed from disk; anything else is assembled in memory,
     /// pieces joined with `&` as curl does.
-    static func body(_ data: [Data]) throws(ValidationError) -> HTTPClientRequestBody? {
+    static func body(_ data: [Data]) throws(UsageError) -> HTTPClientRequestBody? {
         guard !data.isEmpty else { return nil }
         if data.count == 1, case .interpreted(let text) = data[0], text.hasPrefix("@"), text != "@-" {
             do {
                 return try HTTPClientRequestBody.file(path: String(text.dropFirst()))
             } catch {
-                throw ValidationError("cannot read the data file \(text.dropFirst()): \(error.message)")
+                throw UsageError("cannot read the data file \(text.dropFirst()): \(error.message)")
             }
         }
         var bytes = ByteBuffer(capacity: 0)
@@ -100,7 +99,7 @@ struct RequestBuilder {
                 let path = String(text.dropFirst())
                 let descriptor = open(path, O_RDONLY | O_CLOEXEC)
                 guard descriptor >= 0 else {
-                    throw ValidationError("cannot read the data file \(path): \(String(cString: strerror(errno)))")
+                    throw UsageError("cannot read the data file \(path): \(String(cString: strerror(errno)))")
                 }
                 defer { close(descriptor) }
                 try readAll(descriptor: descriptor, name: path, into: &bytes)
@@ -111,7 +110,7 @@ struct RequestBuilder {
         return .bytes(bytes)
     }
 
-    private static func readAll(descriptor: Int32, name: String, into bytes: inout ByteBuffer) throws(ValidationError) {
+    private static func readAll(descriptor: Int32, name: String, into bytes: inout ByteBuffer) throws(UsageError) {
         while true {
             var failure: Int32 = 0
             let count = bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: 64 * 1024) { region in
@@ -120,7 +119,7 @@ struct RequestBuilder {
                 return max(0, result)
             }
             if failure == EINTR { continue }
-            if failure != 0 { throw ValidationError("cannot read \(name): \(String(cString: strerror(failure)))") }
+            if failure != 0 { throw UsageError("cannot read \(name): \(String(cString: strerror(failure)))") }
             if count == 0 { return }
         }
     }
