@@ -9,7 +9,7 @@ import Glibc
 public struct ReactorError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        fileprivate enum Value: Hashable, Sendable {
+        fileprivate enum Value: String, Hashable, Sendable {
             case connectionRefused, timedOut, unreachable, resolutionFailed, closedByPeer, connectionReset
             case addressInUse, invalidAddress, loopShutDown, closed, cancelled, system
         }
@@ -40,7 +40,9 @@ public struct ReactorError: Error, Hashable, Sendable, CustomStringConvertible {
         /// Any other system call failure; see `errno`.
         public static let system = Code(value: .system)
 
-        public var description: String { "\(value)" }
+        // The raw value, not `"\(value)"`: interpolating an enum reflects on it (2.4 M instructions the first
+        // time, in every process that closes a connection).
+        public var description: String { value.rawValue }
     }
 
     /// The kind of failure.
