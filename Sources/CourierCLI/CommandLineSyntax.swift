@@ -98,6 +98,20 @@ struct CommandLineSyntax: Sendable {
     /// The commands below this one (name and what it does), for the top level's help.
     var commands: [(name: String, abstract: String)] = []
 
+    init(name: String, abstract: String, usage: String, discussion: String, positionals: [Positional],
+         optionGroups: [OptionGroup]) {
+        self.name = name
+        self.abstract = abstract
+        self.usage = usage
+        self.discussion = discussion
+        self.positionals = positionals
+        self.optionGroups = optionGroups
+        let options = optionGroups.flatMap(\.options)
+        let shorts = options.compactMap(\.short) + ["h"]
+        let longs = options.map(\.long) + ["help"]
+        assert(Set(shorts).count == shorts.count && Set(longs).count == longs.count, "\(name): two options share a name")
+    }
+
     /// Parses `arguments` (without the program and command names).
     func parse(_ arguments: some Sequence<String>) throws(UsageError) -> Parsed {
         var parsed = Parsed()

@@ -23,14 +23,12 @@ enum CourierCommand {
         positionals: [],
         optionGroups: [.init(title: "OPTIONS", options: [.flag("version", "Show the version.")])])
 
-    /// The commands: name, what it does, its grammar, and how it runs from what was parsed.
-    private static let commands: [(name: String, abstract: String, syntax: CommandLineSyntax,
+    /// The commands: name, grammar, and how it runs from what was parsed.
+    private static let commands: [(name: String, syntax: CommandLineSyntax,
                                    run: @Sendable (CommandLineSyntax.Parsed) async throws -> Void)] = [
-        ("fetch", "Fetch a URL (the default command).", FetchCommand.syntax, { try await FetchCommand($0).run() }),
-        ("bench", "Load-test a URL through the client, like h2load.", BenchCommand.syntax,
-         { try await BenchCommand($0).run() }),
-        ("demo", "Start the in-process test server and tour the client's features.", DemoCommand.syntax,
-         { try await DemoCommand($0).run() }),
+        ("fetch", FetchCommand.syntax, { try await FetchCommand($0).run() }),
+        ("bench", BenchCommand.syntax, { try await BenchCommand($0).run() }),
+        ("demo", DemoCommand.syntax, { try await DemoCommand($0).run() }),
     ]
 
     /// Parses and runs the command. Invalid usage exits with status 2 (`ExitStatus.usage`), a failed transfer
@@ -83,7 +81,7 @@ enum CourierCommand {
     /// `courier --help`.
     private static var rootHelp: String {
         var syntax = syntax
-        syntax.commands = commands.map { ($0.name, $0.abstract) }
+        syntax.commands = commands.map { ($0.name, $0.syntax.abstract) }
         return syntax.help + "\nSee 'courier help <command>' or 'courier <command> --help' for a command's options.\n"
     }
 }
