@@ -1,3 +1,4 @@
+import CourierTestServer
 import CourierTestSupport
 import Foundation
 #if canImport(Glibc)
@@ -129,4 +130,17 @@ func testBytes(count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
         state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return UInt8(truncatingIfNeeded: state >> 56)
     }
+}
+
+/// Runs `body` against a fresh in-process test server, shut down afterwards whether `body` throws or not.
+func withServer(_ configuration: TestServer.Configuration = TestServer.Configuration(),
+                _ body: (TestServer) async throws -> Void) async throws {
+    let server = try await withTimeout { try await TestServer.start(configuration) }
+    do {
+        try await body(server)
+    } catch {
+        await server.shutdown()
+        throw error
+    }
+    await server.shutdown()
 }

@@ -7,14 +7,7 @@ import Testing
 /// repeated options, the help of each command, and usage errors that name the option and exit with 2.
 @Suite(.enabled(if: CLI.isBuilt)) struct CommandLineTests {
     @Test func valuesAttachedClusteredOrAfterTheOption() async throws {
-        let server = try await withTimeout { try await TestServer.start() }
-        do {
-            try await checkSpellings(server)
-        } catch {
-            await server.shutdown()
-            throw error
-        }
-        await server.shutdown()
+        try await withServer { server in try await checkSpellings(server) }
     }
 
     func checkSpellings(_ server: TestServer) async throws {

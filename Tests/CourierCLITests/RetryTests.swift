@@ -6,17 +6,6 @@ import Testing
 /// `courier --retry N` against the test server: transient answers are retried up to N times, idempotent
 /// requests only unless they carry an Idempotency-Key, and the summary counts the attempts.
 @Suite(.enabled(if: CLI.isBuilt)) struct RetryTests {
-    func withServer(_ body: (TestServer) async throws -> Void) async throws {
-        let server = try await withTimeout { try await TestServer.start() }
-        do {
-            try await body(server)
-        } catch {
-            await server.shutdown()
-            throw error
-        }
-        await server.shutdown()
-    }
-
     @Test func twoServiceUnavailableAnswersThenSuccess() async throws {
         try await withServer { server in
             server.route(.get, "/flaky") { _ in .text("finally") }

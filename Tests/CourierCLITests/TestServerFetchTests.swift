@@ -8,18 +8,6 @@ import Testing
 /// `courier` against the in-process test server: bodies echoed back byte for byte, TLS with its generated CA,
 /// repeated request fields as recorded, and faults (truncation, reset, stall) mapped to exit statuses.
 @Suite(.enabled(if: CLI.isBuilt)) struct TestServerFetchTests {
-    func withServer(_ configuration: TestServer.Configuration = TestServer.Configuration(),
-                    _ body: (TestServer) async throws -> Void) async throws {
-        let server = try await withTimeout { try await TestServer.start(configuration) }
-        do {
-            try await body(server)
-        } catch {
-            await server.shutdown()
-            throw error
-        }
-        await server.shutdown()
-    }
-
     @Test(arguments: ["-d", "--data-binary"])
     func fileDataIsEchoedUnchanged(option: String) async throws {
         try await withServer { server in
