@@ -79,7 +79,7 @@ let package = Package(
                                .product(name: "HTTPTypes", package: "swift-http-types")],
                 swiftSettings: strict),
         .executableTarget(name: "CourierCLI",
-                          dependencies: ["Courier", "CourierResilience", "CourierTestServer", "CourierCore", "CourierTLS",
+                          dependencies: ["Courier", "CourierResilience", "CourierTestServer", "CourierCore",
                                          .product(name: "HTTPTypes", package: "swift-http-types"),
                                          .product(name: "Histogram", package: "hdrhistogram-swift")],
                           swiftSettings: strict),

@@ -13,5 +13,6 @@
 @_exported import enum CourierTLS.TLSVersion
 @_exported import enum CourierTLS.TLSCertificateVerification
 @_exported import struct CourierTLS.TLSCertificateInfo
+@_exported import class CourierTLS.SHA256Hasher
 @_exported import class CourierReactor.EventLoopGroup
 @_exported import class CourierReactor.EventLoop

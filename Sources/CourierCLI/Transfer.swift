@@ -1,6 +1,5 @@
 import Courier
 import CourierCore
-import CourierTLS
 
 /// One fetch: sends the request, writes the head (`-i`, `-v`) and the body to the output strictly as they
 /// arrive, hashes the body for the summary, and records what happened and when.
@@ -70,11 +69,10 @@ struct Transfer {
     /// Copies the body to the output chunk by chunk, hashing and counting it.
     private func streamBody(_ response: HTTPClientResponse, into sink: inout OutputSink,
                             report: inout TransferReport) async throws(TransferFailure) {
-        let hasher: SHA256Hasher?
-        do {
-            hasher = settings.hashBody ? try SHA256Hasher() : nil
-        } catch {
-            throw TransferFailure(code: "internal", message: "cannot hash the body: \(error)", status: .failure)
+        var hasher: SHA256Hasher?
+        if settings.hashBody {
+            hasher = SHA256Hasher()
+            if hasher == nil { throw TransferFailure(code: "internal", message: "OpenSSL offers no SHA-256", status: .failure) }
         }
         var progress: ProgressBar?
         if settings.showProgress {

@@ -6,14 +6,16 @@ import CourierCore
 public final class SHA256Hasher {
     private let context: OpaquePointer
 
-    /// Starts an empty digest; fails only when OpenSSL cannot allocate one or its configuration offers no SHA-256.
-    public init() throws(TLSError) {
+    /// Starts an empty digest; nil only when OpenSSL cannot allocate one or its configuration offers no SHA-256.
+    public init?() {
         guard let context = EVP_MD_CTX_new() else {
-            throw TLSError(code: .internal, detail: "EVP_MD_CTX_new failed", openSSLErrors: OpenSSLErrorQueue.drain().texts)
+            _ = OpenSSLErrorQueue.drain()
+            return nil
         }
         guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
             EVP_MD_CTX_free(context)
-            throw TLSError(code: .internal, detail: "SHA-256 is not available", openSSLErrors: OpenSSLErrorQueue.drain().texts)
+            _ = OpenSSLErrorQueue.drain()
+            return nil
         }
         self.context = context
     }
