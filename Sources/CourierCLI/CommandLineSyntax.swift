@@ -58,15 +58,23 @@ struct CommandLineSyntax: Sendable {
         fileprivate(set) var helpRequested = false
         /// The values given for each option (by long name), in order; a flag has one empty value per use.
         fileprivate var values: [String: [String]] = [:]
+        /// The long names the syntax knows, so that a command reading a misspelt name traps in debug builds
+        /// (every command reads all its options when it starts, which the tests do) instead of reading nothing.
+        fileprivate var known: Set<String> = []
 
         /// Whether the flag `--long` was given.
-        func flag(_ long: String) -> Bool { values[long] != nil }
+        func flag(_ long: String) -> Bool { read(long) != nil }
 
         /// The last value given for `--long`.
-        func string(_ long: String) -> String? { values[long]?.last }
+        func string(_ long: String) -> String? { read(long)?.last }
 
         /// Every value given for `--long`, in order.
-        func strings(_ long: String) -> [String] { values[long] ?? [] }
+        func strings(_ long: String) -> [String] { read(long) ?? [] }
+
+        private func read(_ long: String) -> [String]? {
+            assert(known.contains(long), "no option --\(long)")
+            return values[long]
+        }
 
         /// The last value given for `--long`, as an integer.
         func int(_ long: String) throws(UsageError) -> Int? {
@@ -115,6 +123,7 @@ struct CommandLineSyntax: Sendable {
     /// Parses `arguments` (without the program and command names).
     func parse(_ arguments: some Sequence<String>) throws(UsageError) -> Parsed {
         var parsed = Parsed()
+        parsed.known = Set(optionGroups.flatMap { $0.options.map(\.long) })
         var iterator = arguments.makeIterator()
         var optionsEnded = false
         while let argument = iterator.next() {
