@@ -105,6 +105,8 @@ struct CommandLineSyntax: Sendable {
     let optionGroups: [OptionGroup]
     /// The commands below this one (name and what it does), for the top level's help.
     var commands: [(name: String, abstract: String)] = []
+    /// Every option of every group, for lookups.
+    private let options: [Option]
 
     init(name: String, abstract: String, usage: String, discussion: String, positionals: [Positional],
          optionGroups: [OptionGroup]) {
@@ -114,7 +116,7 @@ struct CommandLineSyntax: Sendable {
         self.discussion = discussion
         self.positionals = positionals
         self.optionGroups = optionGroups
-        let options = optionGroups.flatMap(\.options)
+        options = optionGroups.flatMap(\.options)
         let shorts = options.compactMap(\.short) + ["h"]
         let longs = options.map(\.long) + ["help"]
         assert(Set(shorts).count == shorts.count && Set(longs).count == longs.count, "\(name): two options share a name")
@@ -123,7 +125,7 @@ struct CommandLineSyntax: Sendable {
     /// Parses `arguments` (without the program and command names).
     func parse(_ arguments: some Sequence<String>) throws(UsageError) -> Parsed {
         var parsed = Parsed()
-        parsed.known = Set(optionGroups.flatMap { $0.options.map(\.long) })
+        parsed.known = Set(options.map(\.long))
         var iterator = arguments.makeIterator()
         var optionsEnded = false
         while let argument = iterator.next() {
@@ -133,13 +135,14 @@ struct CommandLineSyntax: Sendable {
                 optionsEnded = true
             } else if argument.hasPrefix("--") {
                 let body = argument.dropFirst(2)
-                let name = body.firstIndex(of: "=").map { String(body[..<$0]) } ?? String(body)
-                let attached = body.firstIndex(of: "=").map { String(body[body.index(after: $0)...]) }
+                let equals = body.firstIndex(of: "=")
+                let name = String(body[..<(equals ?? body.endIndex)])
+                let attached = equals.map { String(body[body.index(after: $0)...]) }
                 if name == "help" {
                     parsed.helpRequested = true
                     return parsed
                 }
-                guard let option = option(long: name) else { throw UsageError("unknown option '--\(name)'") }
+                guard let option = options.first(where: { $0.long == name }) else { throw UsageError("unknown option '--\(name)'") }
                 if option.valueName == nil {
                     if attached != nil { throw UsageError("--\(name) takes no value") }
                     parsed.values[option.long, default: []].append("")
@@ -154,7 +157,7 @@ struct CommandLineSyntax: Sendable {
                         parsed.helpRequested = true
                         return parsed
                     }
-                    guard let option = option(short: letter) else { throw UsageError("unknown option '-\(letter)'") }
+                    guard let option = options.first(where: { $0.short == letter }) else { throw UsageError("unknown option '-\(letter)'") }
                     if option.valueName == nil {
                         parsed.values[option.long, default: []].append("")
                         continue
@@ -173,16 +176,6 @@ struct CommandLineSyntax: Sendable {
             throw UsageError("unexpected argument '\(parsed.positionals[positionals.count])'")
         }
         return parsed
-    }
-
-    private func option(long: String) -> Option? {
-        for group in optionGroups { if let option = group.options.first(where: { $0.long == long }) { return option } }
-        return nil
-    }
-
-    private func option(short: Character) -> Option? {
-        for group in optionGroups { if let option = group.options.first(where: { $0.short == short }) { return option } }
-        return nil
     }
 
     /// The text `--help` prints: overview, usage, arguments, options, then the discussion.
