@@ -51,7 +51,7 @@ enum ContentDecoding {
 
     /// The response with its body decoded as it streams, or unchanged when it is not encoded in codings
     /// this client decodes.
-    static func decode(_ response: HTTPClientResponse, method: HTTPRequest.Method,
+    static func decode(_ response: consuming HTTPClientResponse, method: HTTPRequest.Method,
                        configuration: HTTPClient.Decompression) throws(HTTPClientError) -> HTTPClientResponse {
         let status = response.status.code
         guard method != .head, status != 204, status != 304, status != 206, status >= 200,
@@ -64,11 +64,11 @@ enum ContentDecoding {
         var decoded = response
         decoded.head.headerFields[.contentEncoding] = nil
         decoded.head.headerFields[.contentLength] = nil
-        guard !response.body.isKnownEmpty else { return decoded }
+        guard !decoded.body.isKnownEmpty else { return decoded }
         let budget = DecompressionBudget(maximumSize: configuration.maximumSize, maximumRatio: configuration.maximumRatio,
                                          ratioThreshold: configuration.ratioThreshold)
         // Codings are listed in the order they were applied: decode from the last.
-        var source = response.body.makeSource()
+        var source = decoded.body.makeSource()
         for (index, format) in codings.reversed().enumerated() {
             source = DecompressingBodySource(inner: source, format: format, budget: budget,
                                              isBottom: index == 0, isTop: index == codings.count - 1)

@@ -17,11 +17,11 @@ extension HTTPClient {
         if let contentType = request.body?.contentType, request.head.headerFields[.contentType] == nil {
             request.head.headerFields[.contentType] = contentType
         }
-        guard let observation = features.makeObservation() else { return try await executeFollowingRedirects(request) }
+        guard let observation = features.makeObservation() else { return try await executeFollowingRedirects(consume request) }
         request.observation = observation
         observation.started(request.head)
         do {
-            let response = try await executeFollowingRedirects(request)
+            let response = try await executeFollowingRedirects(consume request)
             observation.finalResponseReturned()
             return response
         } catch {
@@ -32,11 +32,11 @@ extension HTTPClient {
 
     private nonisolated(nonsending) func executeFollowingRedirects(_ request: consuming HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         if request.options.followRedirects ?? configuration.redirects.isEnabled {
-            return try await RedirectFollower(policy: configuration.redirects).run(request) { (hop) async throws(HTTPClientError) in
+            return try await RedirectFollower(policy: configuration.redirects).run(consume request) { (hop) async throws(HTTPClientError) in
                 try await executeHop(hop)
             }
         }
-        return try await executeHop(request)
+        return try await executeHop(consume request)
     }
 
     /// The bottom of the middleware chain: the per-hop features around the transport.
@@ -49,7 +49,7 @@ extension HTTPClient {
         var response = try await bottom(request)
         jar?.store(from: response.head, for: request.head)
         if decompress {
-            response = try ContentDecoding.decode(response, method: request.head.method,
+            response = try ContentDecoding.decode(consume response, method: request.head.method,
                                                   configuration: configuration.decompression)
         }
         if let observation = request.observation { response = observation.responseReceived(response) }

@@ -22,6 +22,8 @@ public final class HTTPClient: Sendable {
     let features: ClientFeatures
     /// Compiled on the first `https` request: a client that only speaks cleartext never loads OpenSSL.
     private let tlsContext: LazyTLSClientContext
+    /// The origin the last request went to (see `resolvedOrigin`).
+    private let lastOrigin = Locked<ResolvedOrigin?>(nil)
 
     /// A process-wide client with the default configuration on the shared loops; never shut down.
     public static let shared = HTTPClient()
@@ -88,8 +90,8 @@ public final class HTTPClient: Sendable {
     /// Does nothing with the mock transport.
     public func prewarm(_ url: String, connections: Int = 1) async throws(HTTPClientError) {
         guard case .network = configuration.transport else { return }
-        var origin = try Self.origin(of: try Self.request(.get, url))
-        origin.proxy = try features.proxy.endpoint(for: origin)
+        let request = try Self.request(.get, url)
+        let origin = try resolvedOrigin(scheme: request.scheme ?? "none", authority: request.authority ?? "")
         if origin.scheme == .https { try checkTLS() }
         guard let pool = pools.pool(for: origin) else { throw HTTPClientError(.shutdown, "the client was shut down") }
         let count = max(1, min(connections, configuration.pool.maximumConnectionsPerHost))
@@ -176,13 +178,12 @@ public final class HTTPClient: Sendable {
     private nonisolated(nonsending) func send(_ clientRequest: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         var request = clientRequest.head
         let body = clientRequest.body
-        var origin = try Self.origin(of: request)
+        let origin = try resolvedOrigin(scheme: request.scheme ?? "none", authority: request.authority ?? "")
         if origin.unixSocketPath != nil {
             // On the wire: a plain scheme, and a Host the server can accept.
             request.scheme = origin.scheme.rawValue
             request.authority = origin.host
         }
-        origin.proxy = try features.proxy.endpoint(for: origin)
         if origin.scheme == .https { try checkTLS() }
         let deadline = (clientRequest.timeout ?? configuration.timeouts.total).map { SystemClock.now() + $0 }
         let headDeadline = clientRequest.responseHeadDeadline
@@ -222,6 +223,18 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// The origin of a request's scheme and authority with its proxy chosen. The last one resolved is kept:
+    /// a client mostly sends to one origin after another, and comparing two short strings costs far less than
+    /// parsing the authority and matching the proxy rules again.
+    private func resolvedOrigin(scheme: String, authority: String) throws(HTTPClientError) -> Origin {
+        if let origin = lastOrigin.withLock({ $0?.origin(scheme: scheme, authority: authority) }) { return origin }
+        var origin = try Self.origin(scheme: scheme, authority: authority)
+        origin.proxy = try features.proxy.endpoint(for: origin)
+        let resolved = ResolvedOrigin(scheme: scheme, authority: authority, value: origin)
+        lastOrigin.withLock { $0 = resolved }
+        return origin
+    }
+
     /// Fails with `tlsFailed` when the TLS configuration cannot be compiled (compiling it the first time).
     private func checkTLS() throws(HTTPClientError) {
         do {
@@ -240,14 +253,9 @@ public final class HTTPClient: Sendable {
         return error.staleConnection && (request.head.method.isIdempotent || request.options.retryableDespiteMethod)
     }
 
-    /// The origin a request goes to, from its scheme and authority.
-    static func origin(of request: HTTPRequest) throws(HTTPClientError) -> Origin {
-        try origin(scheme: request.scheme ?? "none", authority: request.authority ?? "")
-    }
-
     /// The origin for a scheme (`http`, `https`, or either with `+unix`, any case) and an authority (for
-    /// `+unix`, the socket's percent-encoded path). Computed for every request: the common spellings are
-    /// compared before anything is lowercased.
+    /// `+unix`, the socket's percent-encoded path). Computed whenever a request's origin differs from the
+    /// last one: the common spellings are compared before anything is lowercased.
     static func origin(scheme schemeText: String, authority: String) throws(HTTPClientError) -> Origin {
         let scheme: Origin.Scheme
         var unix = false
@@ -323,6 +331,17 @@ public final class HTTPClient: Sendable {
         }
         guard (1...65535).contains(port) else { return .invalid("invalid port") }
         return .parsed(host: hostText, port: port)
+    }
+
+    /// A scheme and authority as a request spelled them, and the origin they resolved to.
+    private struct ResolvedOrigin: Sendable {
+        let scheme: String
+        let authority: String
+        let value: Origin
+
+        func origin(scheme: String, authority: String) -> Origin? {
+            authority == self.authority && scheme == self.scheme ? value : nil
+        }
     }
 
     private static func warn(_ message: String) {

@@ -6,7 +6,9 @@ import CourierTransport
 /// its connection until the read timeout, and a dropped one is cancelled.
 public struct HTTPClientResponse: Sendable {
     /// Status and header fields.
-    public var head: HTTPResponse
+    public var head: HTTPResponse {
+        didSet { status = head.status }
+    }
     /// HTTP/1.1 or HTTP/2.
     public var version: HTTPProtocolVersion
     /// The body.
@@ -14,14 +16,15 @@ public struct HTTPClientResponse: Sendable {
     /// The redirects followed to get here, in order (empty when the first answer was final).
     public var redirects: [Redirect] = []
 
-    /// The status.
-    public var status: HTTPResponse.Status { head.status }
+    /// The status: the head's, kept beside it because the head parses it from its `:status` field on every read.
+    public private(set) var status: HTTPResponse.Status
     /// The header fields.
     public var headerFields: HTTPFields { head.headerFields }
 
     /// Creates a response (for mocks and middleware).
     public init(head: HTTPResponse, version: HTTPProtocolVersion = .http1_1, body: Body = .empty) {
         self.head = head
+        status = head.status
         self.version = version
         self.body = body
     }

@@ -38,6 +38,8 @@ struct RequestExecution: Sendable {
             throw TransportError(.cancelled, "the request was cancelled", requestNotProcessed: true)
         }
         var head = request
+        // Read once: the getter parses the method from its pseudo-header field on every call.
+        let method = request.method
         var expectContinue = false
         if head.headerFields.contains(named: .expect), let expect = head.headerFields[.expect] {
             head.headerFields[.expect] = nil
@@ -47,7 +49,7 @@ struct RequestExecution: Sendable {
         var inline: ByteBuffer?
         switch body?.storage {
         case nil:
-            length = request.method == .post || request.method == .put ? .known(0) : .none
+            length = method == .post || method == .put ? .known(0) : .none
         case .bytes(let buffer)?:
             length = .known(buffer.readableBytes)
             if !expectContinue { inline = buffer }
@@ -98,7 +100,7 @@ struct RequestExecution: Sendable {
             observation?.requestSent()
             let response = try await exchange.response()
             let responseBody: HTTPClientResponse.Body =
-                request.method == .head ? .empty : HTTPClientResponse.Body(stream: exchange.body)
+                method == .head ? .empty : HTTPClientResponse.Body(stream: exchange.body)
             return HTTPClientResponse(head: response, version: version, body: responseBody)
         } onCancel: {
             let loop = exchange.loop
@@ -175,5 +177,8 @@ nonisolated(nonsending) func withTaskCancellationHandlerTyped<T: Sendable>(
     } onCancel: {
         onCancel()
     }
-    return try result.get()
+    switch consume result {
+    case .success(let value): return value
+    case .failure(let error): throw error
+    }
 }

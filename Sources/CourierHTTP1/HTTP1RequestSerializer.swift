@@ -21,19 +21,35 @@ public struct HTTP1RequestSerializer: Sendable {
     /// Writes a request head. `fields` must not contain Host, Content-Length or Transfer-Encoding: the
     /// serializer writes those. `target` is sent as given (origin form `/path?query`, absolute form for
     /// proxies, authority form for CONNECT) and must be visible ASCII.
-    // Specialized for an array (what the client passes): iterating an unspecialized sequence allocates a
-    // coroutine frame per element.
+    // Specialized for an array: iterating an unspecialized sequence allocates a coroutine frame per element.
     @_specialize(where Fields == [(name: String, value: String)])
     public mutating func writeRequestHead<Fields: Sequence>(
         method: String, target: String, host: String, fields: Fields, body length: HTTP1BodyLength,
         expectContinue: Bool = false, into out: inout ByteBuffer
     ) throws(HTTP1SerializationError) where Fields.Element == (name: String, value: String) {
+        try writeRequestHead(method: method, target: target, host: host, body: length,
+                             expectContinue: expectContinue, into: &out) { (writer) throws(HTTP1SerializationError) in
+            for field in fields { try writer.write(name: field.name, value: field.value) }
+        }
+    }
+
+    /// Writes a request head whose fields `writeFields` hands to the writer it is given, one by one, from
+    /// wherever the caller keeps them (no intermediate list). The rules of the sequence form apply.
+    public mutating func writeRequestHead(
+        method: String, target: String, host: String, body length: HTTP1BodyLength,
+        expectContinue: Bool = false, into out: inout ByteBuffer,
+        fields writeFields: (inout HTTP1FieldWriter) throws(HTTP1SerializationError) -> Void
+    ) throws(HTTP1SerializationError) {
         let start = out.writerIndex
         do {
             out.reserveCapacity(minimumWritableBytes: 256)
             try writeRequestLine(method: method, target: target, into: &out)
             try HeadWriter.writeField(name: "Host", value: host, reserved: [], into: &out)
-            try HeadWriter.writeFields(fields, reserved: HeadWriter.framingAndRouting, into: &out)
+            // The buffer is swapped into the writer and back, so its storage stays uniquely referenced.
+            var writer = HTTP1FieldWriter(reserved: HeadWriter.framingAndRouting)
+            swap(&out, &writer.out)
+            defer { swap(&out, &writer.out) }
+            try writeFields(&writer)
         } catch {
             out.moveWriterIndex(to: start)
             throw error

@@ -30,8 +30,7 @@ public final class BodyStream: Sendable {
     }
 
     private struct State {
-        var chunks: [ByteBuffer] = []
-        var head = 0
+        var chunks = ChunkQueue()
         var buffered = 0
         var end: End?
         var waiter: UnsafeContinuation<ByteBuffer?, any Error>?
@@ -175,7 +174,7 @@ public final class BodyStream: Sendable {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ByteBuffer?, any Error>) in
                 typealias Report = (listener: Listener, bytes: Int)
                 let (immediate, report) = state.withLock { state -> (Result<ByteBuffer?, any Error>?, Report?) in
-                    if state.head < state.chunks.count { return (.success(Self.pop(&state)), nil) }
+                    if !state.chunks.isEmpty { return (.success(Self.pop(&state)), nil) }
                     switch state.end {
                     case .finished?: return (.success(nil), nil)
                     case .failed(let error)?: return (.failure(error), nil)
@@ -209,7 +208,7 @@ public final class BodyStream: Sendable {
     /// A queued chunk or the end, without suspending; nil when the consumer has to wait.
     private func takeReady() -> Result<ByteBuffer?, any Error>? {
         state.withLock { state -> Result<ByteBuffer?, any Error>? in
-            if state.head < state.chunks.count { return .success(Self.pop(&state)) }
+            if !state.chunks.isEmpty { return .success(Self.pop(&state)) }
             switch state.end {
             case .finished?: return .success(nil)
             case .failed(let error)?: return .failure(error)
@@ -219,13 +218,7 @@ public final class BodyStream: Sendable {
     }
 
     private static func pop(_ state: inout State) -> ByteBuffer {
-        let chunk = state.chunks[state.head]
-        state.chunks[state.head] = ByteBuffer(capacity: 0)
-        state.head += 1
-        if state.head == state.chunks.count {
-            state.chunks.clearKeepingCapacity()
-            state.head = 0
-        }
+        let chunk = state.chunks.removeFirst()
         state.buffered -= chunk.readableBytes
         state.consumedSinceReport += chunk.readableBytes
         return chunk
@@ -250,7 +243,6 @@ public final class BodyStream: Sendable {
             guard !state.cancelled else { return (nil, nil) }
             state.cancelled = true
             state.chunks.removeAll()
-            state.head = 0
             state.buffered = 0
             let waiter = state.waiter
             state.waiter = nil
@@ -264,6 +256,44 @@ public final class BodyStream: Sendable {
 
     /// How the body ended, once it has (trailers are read from here after the last chunk).
     public var endState: End? { state.withLock { $0.end } }
+}
+
+/// A FIFO of chunks that holds the first one inline: most bodies queue one chunk at a time (a small body is
+/// often a single chunk), and those then allocate no array.
+private struct ChunkQueue {
+    private var first: ByteBuffer?
+    /// The chunks after `first`, from `head` on.
+    private var rest: [ByteBuffer] = []
+    private var head = 0
+
+    var isEmpty: Bool { first == nil }
+
+    mutating func append(_ chunk: ByteBuffer) {
+        if first == nil { first = chunk } else { rest.append(chunk) }
+    }
+
+    /// The oldest chunk; the queue must not be empty.
+    mutating func removeFirst() -> ByteBuffer {
+        let chunk = first!
+        if head < rest.count {
+            first = rest[head]
+            rest[head] = ByteBuffer(capacity: 0)
+            head += 1
+            if head == rest.count {
+                rest.removeAll(keepingCapacity: true)
+                head = 0
+            }
+        } else {
+            first = nil
+        }
+        return chunk
+    }
+
+    mutating func removeAll() {
+        first = nil
+        rest.removeAll()
+        head = 0
+    }
 }
 
 /// The driver side of a `BodyStream` (a connection): hears what the consumer took and whether it gave up.

@@ -114,6 +114,8 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
         }
         var out = ByteBuffer(capacity: 512 + (inlineBody?.readableBytes ?? 0))
         var request = request
+        // Read once: the getter parses the method from its pseudo-header field on every call.
+        let method = request.method
         var target = request.path ?? "/"
         if let proxy = configuration.forwardingProxy {
             target = proxy.targetPrefix + target
@@ -122,14 +124,14 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
             }
         }
         do {
-            var fields: [(name: String, value: String)] = []
-            fields.reserveCapacity(request.headerFields.count)
-            for field in request.headerFields where !Self.isReserved(field.name) {
-                fields.append((name: field.name.rawName, value: field.value))
-            }
             try serializer.writeRequestHead(
-                method: request.method.rawValue, target: target, host: request.authority ?? "",
-                fields: fields, body: length, expectContinue: expectContinue, into: &out)
+                method: method.rawValue, target: target, host: request.authority ?? "", body: length,
+                expectContinue: expectContinue, into: &out
+            ) { (writer) throws(HTTP1SerializationError) in
+                for field in request.headerFields where !Self.isReserved(field.name) {
+                    try writer.write(name: field.name.rawName, value: field.value)
+                }
+            }
             if let inlineBody {
                 try serializer.writeBody(inlineBody, into: &out)
                 try serializer.writeEnd(into: &out)
@@ -142,14 +144,14 @@ public final class HTTP1ClientConnection: ClientConnection, @unchecked Sendable 
         }
         let bodyStream = BodyStream(highWatermark: configuration.responseBufferHighWatermark,
                                     lowWatermark: configuration.responseBufferHighWatermark / 4)
-        let exchange = ClientExchange(loop: loop, method: request.method, driver: self, body: bodyStream)
+        let exchange = ClientExchange(loop: loop, method: method, driver: self, body: bodyStream)
         // The stream holds the connection (its driver) until the body ends or is cancelled.
         bodyStream.setDriver(self, token: 0)
         current = exchange
         requestDone = inlineBody != nil || bodyLength == .none
         if requestDone { exchange.markRequestSent() }
         responseDone = false
-        parser.expectResponse(toMethod: request.method.rawValue)
+        parser.expectResponse(toMethod: method.rawValue)
         stream.write(out)
         armReadTimer()
         // Bytes that arrived while idle were already rejected; parse anything buffered meanwhile.

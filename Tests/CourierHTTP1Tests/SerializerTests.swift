@@ -19,6 +19,31 @@ import Testing
         #expect(serializer.isIdle)
     }
 
+    @Test func fieldsHandedOneByOneMatchTheListForm() throws {
+        let fields: Fields = [("Accept", "*/*"), ("User-Agent", "courier")]
+        var listed = HTTP1RequestSerializer()
+        var expected = ByteBuffer()
+        try listed.writeRequestHead(method: "POST", target: "/", host: "h", fields: fields, body: .known(3), into: &expected)
+        var handed = HTTP1RequestSerializer()
+        var out = ByteBuffer(string: "kept")
+        try handed.writeRequestHead(method: "POST", target: "/", host: "h", body: .known(3), into: &out) {
+            (writer) throws(HTTP1SerializationError) in
+            for field in fields { try writer.write(name: field.name, value: field.value) }
+        }
+        #expect(String(buffer: out) == "kept" + String(buffer: expected))
+        var refused = HTTP1RequestSerializer()
+        var untouched = ByteBuffer(string: "kept")
+        #expect(throws: HTTP1SerializationError.self) {
+            try refused.writeRequestHead(method: "GET", target: "/", host: "h", body: .none, into: &untouched) {
+                (writer) throws(HTTP1SerializationError) in
+                try writer.write(name: "Accept", value: "*/*")
+                try writer.write(name: "Content-Length", value: "1")
+            }
+        }
+        #expect(String(buffer: untouched) == "kept")
+        #expect(refused.isIdle)
+    }
+
     @Test func framingFollowsWhatTheBodyKnows() throws {
         var serializer = HTTP1RequestSerializer()
         var out = ByteBuffer()

@@ -83,6 +83,34 @@ import Foundation
         await server.shutdown()
     }
 
+    @Test func requestsToAlternatingOriginsEachReachTheirOwnServer() async throws {
+        let first = try await TestServer.start()
+        let second = try await TestServer.start()
+        let client = Self.client()
+        let statuses = try await withTimeout {
+            var statuses: [Int] = []
+            for index in 0..<6 {
+                let server = index % 2 == 0 ? first : second
+                statuses.append(try await client.get(server.url("/status/200")).status.code)
+            }
+            // The same origin spelled with an upper-case scheme, and again the other one.
+            let upper = "HTTP" + first.url("/status/204").dropFirst(4)
+            statuses.append(try await client.get(String(upper)).status.code)
+            statuses.append(try await client.get(second.url("/status/204")).status.code)
+            return statuses
+        }
+        #expect(statuses == [200, 200, 200, 200, 200, 200, 204, 204])
+        #expect(first.requests(path: "/status/200").count == 3)
+        #expect(second.requests(path: "/status/200").count == 3)
+        #expect(first.requests(path: "/status/204").count == 1)
+        #expect(second.requests(path: "/status/204").count == 1)
+        #expect(first.recorder.connectionsAccepted == 1)
+        #expect(second.recorder.connectionsAccepted == 1)
+        await client.shutdown()
+        await first.shutdown()
+        await second.shutdown()
+    }
+
     @Test func idempotentRequestOnAStaleConnectionIsRetriedAndAPostIsNot() async throws {
         let server = try await TestServer.start()
         let client = Self.client()

@@ -19,6 +19,16 @@ import CourierTestSupport
 
     final class Log: Sendable { let entries = Locked<[String]>([]) }
 
+    @Test func aResponsesStatusFollowsItsHeadWhenMiddlewareChangesIt() {
+        var response = HTTPClientResponse(head: HTTPResponse(status: .ok))
+        #expect(response.status == .ok)
+        response.head.status = .notFound
+        #expect(response.status == .notFound)
+        response.head = HTTPResponse(status: HTTPResponse.Status(code: 599, reasonPhrase: "Odd"))
+        #expect(response.status.code == 599)
+        #expect(response.status.reasonPhrase == "Odd")
+    }
+
     @Test func middlewareRunsOutermostFirstAroundTheMockTransport() async throws {
         let log = Log()
         var configuration = HTTPClient.Configuration()

@@ -20,6 +20,25 @@ import CourierTestSupport
         #expect(try await stream.next() == nil)
     }
 
+    @Test func chunksYieldedWhileOthersAreQueuedKeepTheirOrder() async throws {
+        let stream = BodyStream()
+        var taken = ""
+        stream.yield(ByteBuffer(string: "a"))
+        stream.yield(ByteBuffer(string: "b"))
+        taken += try await stream.next().map { String(buffer: $0) } ?? "-"
+        stream.yield(ByteBuffer(string: "c"))
+        stream.yield(ByteBuffer(string: "d"))
+        for _ in 0..<2 { taken += try await stream.next().map { String(buffer: $0) } ?? "-" }
+        stream.yield(ByteBuffer(string: "e"))
+        for _ in 0..<2 { taken += try await stream.next().map { String(buffer: $0) } ?? "-" }
+        #expect(stream.bufferedBytes == 0)
+        stream.yield(ByteBuffer(string: "f"))
+        #expect(stream.bufferedBytes == 1)
+        stream.finish()
+        while let chunk = try await stream.next() { taken += String(buffer: chunk) }
+        #expect(taken == "abcdef")
+    }
+
     @Test func waitingConsumerIsResumedByTheProducer() async throws {
         let stream = BodyStream()
         async let first = withTimeout { try await stream.next() }
