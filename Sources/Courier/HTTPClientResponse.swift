@@ -76,7 +76,10 @@ public struct HTTPClientResponse: Sendable {
                     return buffer.readableBytes > 0 ? buffer : nil
                 case .stream(let handle):
                     do {
-                        if let chunk = try await handle.stream.next() { return chunk }
+                        // A ready chunk (or end) is taken without an async call.
+                        let chunk: ByteBuffer?
+                        if let ready = handle.stream.nextIfReady() { chunk = try ready.get() } else { chunk = try await handle.stream.next() }
+                        if let chunk { return chunk }
                         done = true
                         return nil
                     } catch {

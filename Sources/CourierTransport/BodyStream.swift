@@ -165,11 +165,7 @@ public final class BodyStream: Sendable {
     /// The next chunk, or nil at the end of the body; throws the body's error, or `CancellationError` when the
     /// awaiting task is cancelled (which also cancels the stream).
     public nonisolated(nonsending) func next() async throws -> ByteBuffer? {
-        if let ready = takeReady() {
-            let chunk = try ready.get()
-            if case .some = chunk { reportConsumptionIfDue() }
-            return chunk
-        }
+        if let ready = nextIfReady() { return try ready.get() }
         let chunk = try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ByteBuffer?, any Error>) in
                 typealias Report = (listener: Listener, bytes: Int)
@@ -203,6 +199,14 @@ public final class BodyStream: Sendable {
         // a tuple of two optionals destroyed through its runtime type on every call.
         if case .some = chunk { reportConsumptionIfDue() }
         return chunk
+    }
+
+    /// The next chunk or the end when one is ready, without suspending (nil: `next()` would wait). For
+    /// consumers that can skip the async call when bytes are already there.
+    public func nextIfReady() -> Result<ByteBuffer?, any Error>? {
+        guard let ready = takeReady() else { return nil }
+        if case .success(.some) = ready { reportConsumptionIfDue() }
+        return ready
     }
 
     /// A queued chunk or the end, without suspending; nil when the consumer has to wait.

@@ -39,6 +39,19 @@ import CourierTestSupport
         #expect(taken == "abcdef")
     }
 
+    @Test func readyChunksAreTakenWithoutWaiting() throws {
+        let stream = BodyStream()
+        #expect(stream.nextIfReady() == nil)
+        stream.yield(ByteBuffer(string: "ab"))
+        #expect(try stream.nextIfReady()?.get().map { String(buffer: $0) } == "ab")
+        #expect(stream.nextIfReady() == nil)
+        stream.finish()
+        #expect(try stream.nextIfReady()?.get() == .some(nil))
+        let failing = BodyStream()
+        failing.fail(CancellationError())
+        #expect(throws: CancellationError.self) { try failing.nextIfReady()?.get() }
+    }
+
     @Test func waitingConsumerIsResumedByTheProducer() async throws {
         let stream = BodyStream()
         async let first = withTimeout { try await stream.next() }
