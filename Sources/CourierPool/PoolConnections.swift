@@ -71,6 +71,8 @@ struct PoolConnections: Sendable {
 
     /// Every connection, in no particular order.
     private(set) var all: [Connection] = []
+    /// Where each connection sits in `all`: several lookups per request, and a pool may hold thousands.
+    private var positions: [ConnectionID: Int] = [:]
     private var nextID: UInt64 = 0
     /// Reusable HTTP/1.1 connections (role `.http1(reusable: true)`), the most recently released last.
     private var reusableStack: [(id: ConnectionID, loop: LoopID?)] = []
@@ -92,12 +94,7 @@ struct PoolConnections: Sendable {
     }
 
     private func position(of id: ConnectionID) -> Int? {
-        var index = 0
-        while index < all.count {
-            if all[index].id == id { return index }
-            index += 1
-        }
-        return nil
+        positions[id]
     }
 
     /// Whether `id` was ever handed out by this pool (a late event for a closed one is not a bug).
@@ -107,6 +104,7 @@ struct PoolConnections: Sendable {
     mutating func create(on loop: LoopID?) -> ConnectionID {
         let id = ConnectionID(nextID)
         nextID += 1
+        positions[id] = all.count
         all.append(Connection(id: id, loop: loop))
         startingCount += 1
         return id
@@ -135,6 +133,8 @@ struct PoolConnections: Sendable {
         if connection.role == .http1(reusable: true) { dropReusable(id) }
         all.swapAt(index, all.count - 1)
         all.removeLast()
+        positions[id] = nil
+        if index < all.count { positions[all[index].id] = index }
         return connection
     }
 
