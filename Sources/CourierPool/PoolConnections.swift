@@ -94,7 +94,9 @@ struct PoolConnections: Sendable {
     }
 
     private func position(of id: ConnectionID) -> Int? {
-        positions[id]
+        // A few connections are scanned faster than their id is hashed.
+        guard all.count > 8 else { return all.firstIndex { $0.id == id } }
+        return positions[id]
     }
 
     /// Whether `id` was ever handed out by this pool (a late event for a closed one is not a bug).

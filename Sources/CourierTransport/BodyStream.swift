@@ -107,26 +107,27 @@ public final class BodyStream: Sendable {
     @discardableResult
     public func yield(_ chunk: ByteBuffer) -> Demand {
         guard chunk.readableBytes > 0 else { return .more }
-        let (waiter, demand) = state.withLock { state -> (UnsafeContinuation<ByteBuffer?, any Error>?, Demand) in
-            guard state.end == nil, !state.cancelled else { return (nil, .more) }
+        typealias Handover = (waiter: UnsafeContinuation<ByteBuffer?, any Error>?, demand: Demand, report: Report?)
+        let handover = state.withLock { state -> Handover in
+            guard state.end == nil, !state.cancelled else { return (nil, .more, nil) }
             if let waiter = state.waiter {
                 state.waiter = nil
                 state.consumedSinceReport += chunk.readableBytes
-                return (waiter, .more)
+                return (waiter, .more, dueReport(&state))
             }
             state.chunks.append(chunk)
             state.buffered += chunk.readableBytes
             if state.buffered > highWatermark {
                 state.producerPaused = true
-                return (nil, .pause)
+                return (nil, .pause, nil)
             }
-            return (nil, .more)
+            return (nil, .more, nil)
         }
-        if let waiter {
+        if let waiter = handover.waiter {
             waiter.resume(returning: chunk)
-            reportConsumptionIfDue()
+            if let report = handover.report { report.listener.consumed(report.bytes, of: self) }
         }
-        return demand
+        return handover.demand
     }
 
     /// Ends the body successfully; the consumer sees the remaining chunks, then the end.
@@ -168,7 +169,6 @@ public final class BodyStream: Sendable {
         if let ready = nextIfReady() { return try ready.get() }
         let chunk = try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ByteBuffer?, any Error>) in
-                typealias Report = (listener: Listener, bytes: Int)
                 let (immediate, report) = state.withLock { state -> (Result<ByteBuffer?, any Error>?, Report?) in
                     if !state.chunks.isEmpty { return (.success(Self.pop(&state)), nil) }
                     switch state.end {
@@ -204,20 +204,22 @@ public final class BodyStream: Sendable {
     /// The next chunk or the end when one is ready, without suspending (nil: `next()` would wait). For
     /// consumers that can skip the async call when bytes are already there.
     public func nextIfReady() -> Result<ByteBuffer?, any Error>? {
-        guard let ready = takeReady() else { return nil }
-        if case .success(.some) = ready { reportConsumptionIfDue() }
+        let (ready, report) = state.withLock { state -> (Result<ByteBuffer?, any Error>?, Report?) in
+            guard let ready = Self.takeReady(&state) else { return (nil, nil) }
+            guard case .success(.some) = ready else { return (ready, nil) }
+            return (ready, dueReport(&state))
+        }
+        if let report { report.listener.consumed(report.bytes, of: self) }
         return ready
     }
 
     /// A queued chunk or the end, without suspending; nil when the consumer has to wait.
-    private func takeReady() -> Result<ByteBuffer?, any Error>? {
-        state.withLock { state -> Result<ByteBuffer?, any Error>? in
-            if !state.chunks.isEmpty { return .success(Self.pop(&state)) }
-            switch state.end {
-            case .finished?: return .success(nil)
-            case .failed(let error)?: return .failure(error)
-            case nil: return state.cancelled ? .failure(CancellationError()) : nil
-            }
+    private static func takeReady(_ state: inout State) -> Result<ByteBuffer?, any Error>? {
+        if !state.chunks.isEmpty { return .success(pop(&state)) }
+        switch state.end {
+        case .finished?: return .success(nil)
+        case .failed(let error)?: return .failure(error)
+        case nil: return state.cancelled ? .failure(CancellationError()) : nil
         }
     }
 
@@ -228,16 +230,23 @@ public final class BodyStream: Sendable {
         return chunk
     }
 
+    /// Consumed bytes to report to the listener.
+    private typealias Report = (listener: Listener, bytes: Int)
+
+    /// The report due now, if any (taken out of `state`): a batch reached the threshold, or a paused
+    /// producer may resume.
+    private func dueReport(_ state: inout State) -> Report? {
+        guard let listener = state.listener, listener.hearsConsumption, state.consumedSinceReport > 0 else { return nil }
+        let resume = state.producerPaused && state.buffered <= lowWatermark
+        guard resume || state.consumedSinceReport >= consumedReportThreshold else { return nil }
+        if resume { state.producerPaused = false }
+        let bytes = state.consumedSinceReport
+        state.consumedSinceReport = 0
+        return (listener, bytes)
+    }
+
     private func reportConsumptionIfDue() {
-        let report = state.withLock { state -> (listener: Listener, bytes: Int)? in
-            guard let listener = state.listener, listener.hearsConsumption, state.consumedSinceReport > 0 else { return nil }
-            let resume = state.producerPaused && state.buffered <= lowWatermark
-            guard resume || state.consumedSinceReport >= consumedReportThreshold else { return nil }
-            if resume { state.producerPaused = false }
-            let bytes = state.consumedSinceReport
-            state.consumedSinceReport = 0
-            return (listener, bytes)
-        }
+        let report = state.withLock { dueReport(&$0) }
         if let report { report.listener.consumed(report.bytes, of: self) }
     }
 
