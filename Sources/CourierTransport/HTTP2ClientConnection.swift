@@ -90,6 +90,9 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
     private var lastRead = SystemClock.now()
     /// The last response's fields, reused while the server keeps sending the same ones.
     private var fieldCache = ResponseFieldCache()
+    /// The list request heads are gathered in, kept for its capacity (a stream the machine queues keeps its
+    /// own copy: the next request then writes to fresh storage).
+    private var requestHead = HPACKHeaderList(byteCapacity: 256, fieldCapacity: 16)
 
     /// Wraps a connected stream, sends the connection preface and our SETTINGS, and starts reading.
     ///
@@ -124,8 +127,13 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         guard !closed, !draining else {
             throw TransportError(.connectionClosed, "the connection is closing", requestNotProcessed: true)
         }
-        var head = HPACKHeaderList(byteCapacity: 256, fieldCapacity: 8 + request.headerFields.count)
-        head.append(name: ":method", value: request.method.rawValue)
+        var head = HPACKHeaderList(byteCapacity: 0, fieldCapacity: 0)
+        swap(&head, &requestHead)
+        head.removeAll(keepingCapacity: true)
+        defer { swap(&head, &requestHead) }
+        // Read once: the getter parses the method from its pseudo-header field on every call.
+        let method = request.method
+        head.append(name: ":method", value: method.rawValue)
         head.append(name: ":scheme", value: request.scheme ?? "https")
         head.append(name: ":authority", value: request.authority ?? "")
         head.append(name: ":path", value: request.path ?? "/")
@@ -153,7 +161,7 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         let body = BodyStream(highWatermark: Int(machine.configuration.initialWindowSize), lowWatermark: 0,
                               consumedReportThreshold: max(16 * 1024, Int(machine.configuration.initialWindowSize) / 4),
                               reportsWhenConsumerWaits: true)
-        let exchange = ClientExchange(loop: loop, method: request.method, driver: self, body: body)
+        let exchange = ClientExchange(loop: loop, method: method, driver: self, body: body)
         let id = opened.id
         exchange.streamToken = id.rawValue
         // The stream holds the connection (its driver) until the body ends or is cancelled.
