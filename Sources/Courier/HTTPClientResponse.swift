@@ -76,9 +76,13 @@ public struct HTTPClientResponse: Sendable {
                     return buffer.readableBytes > 0 ? buffer : nil
                 case .stream(let handle):
                     do {
-                        // A ready chunk (or end) is taken without an async call.
+                        // A ready chunk (or the end) is taken without an async call.
                         let chunk: ByteBuffer?
-                        if let ready = handle.stream.nextIfReady() { chunk = try ready.get() } else { chunk = try await handle.stream.next() }
+                        if let ready = handle.stream.nextIfReady() {
+                            chunk = try ready.get()
+                        } else {
+                            chunk = try await handle.stream.next()
+                        }
                         if let chunk { return chunk }
                         done = true
                         return nil

@@ -130,7 +130,11 @@ public final class HTTP2ClientConnection: ClientConnection, @unchecked Sendable 
         var head = HPACKHeaderList(byteCapacity: 0, fieldCapacity: 0)
         swap(&head, &requestHead)
         head.removeAll(keepingCapacity: true)
-        defer { swap(&head, &requestHead) }
+        defer {
+            // A head far larger than usual is not kept for the connection's lifetime.
+            if head.bytes.capacity > 16 << 10 { head = HPACKHeaderList(byteCapacity: 256, fieldCapacity: 16) }
+            swap(&head, &requestHead)
+        }
         // Read once: the getter parses the method from its pseudo-header field on every call.
         let method = request.method
         head.append(name: ":method", value: method.rawValue)
