@@ -69,10 +69,9 @@ struct Transfer {
     /// Copies the body to the output chunk by chunk, hashing and counting it.
     private func streamBody(_ response: HTTPClientResponse, into sink: inout OutputSink,
                             report: inout TransferReport) async throws(TransferFailure) {
-        var hasher: SHA256Hasher?
-        if settings.hashBody {
-            hasher = SHA256Hasher()
-            if hasher == nil { throw TransferFailure(code: "internal", message: "OpenSSL offers no SHA-256", status: .failure) }
+        let hasher = settings.hashBody ? SHA256Hasher() : nil
+        if settings.hashBody && hasher == nil {
+            throw TransferFailure(code: "internal", message: "OpenSSL offers no SHA-256", status: .failure)
         }
         var progress: ProgressBar?
         if settings.showProgress {
