@@ -32,6 +32,7 @@ struct BenchCommand {
                 .value("duration", short: "D", "seconds", "Stop measuring after this many seconds."),
                 .value("warm-up", "count", "Unmeasured requests per connection before measuring (at least 1, the default)."),
                 .value("threads", short: "t", "count", "Event loops (threads); default: the CPUs this process may use."),
+                .value("idle-poll", "microseconds", "How long a loop may poll for replies before it sleeps (default 200; 0 sleeps at once)."),
                 .value("header", short: "H", "name: value", "A request field (repeatable)."),
                 .flag("json", "Print one line of JSON instead of the report."),
             ]),
@@ -45,6 +46,7 @@ struct BenchCommand {
     let duration: Double?
     let warmUp: Int
     let threads: Int?
+    let idlePollMicroseconds: Int?
     let headers: [String]
     let json: Bool
     let connection: ConnectionOptions
@@ -58,6 +60,7 @@ struct BenchCommand {
         duration = try parsed.double("duration")
         warmUp = try parsed.int("warm-up") ?? 1
         threads = try parsed.int("threads")
+        idlePollMicroseconds = try parsed.int("idle-poll")
         headers = parsed.strings("header")
         json = parsed.flag("json")
         connection = try ConnectionOptions(parsed)
@@ -71,6 +74,9 @@ struct BenchCommand {
         if let duration { _ = try ConnectionOptions.duration(duration, option: "--duration") }
         guard warmUp >= 1 else { throw UsageError("--warm-up must be at least 1") }
         if let threads, threads < 1 || threads > 1024 { throw UsageError("-t must be between 1 and 1024") }
+        if let idlePollMicroseconds, idlePollMicroseconds < 0 || idlePollMicroseconds > 10_000 {
+            throw UsageError("--idle-poll must be between 0 and 10000 microseconds")
+        }
         _ = try RequestBuilder.head(url: url, method: nil, headers: headers, userAgent: nil, hasBody: false, headOnly: false)
     }
 
@@ -85,7 +91,9 @@ struct BenchCommand {
             duration: try duration.map { (seconds) throws(UsageError) in
                 try ConnectionOptions.duration(seconds, option: "--duration")
             },
-            warmUpRequests: warmUp, loops: threads ?? EventLoopGroup.defaultLoopCount, configuration: configuration)
+            warmUpRequests: warmUp, loops: threads ?? EventLoopGroup.defaultLoopCount,
+            idlePollLimit: idlePollMicroseconds.map { .microseconds($0) } ?? EventLoop.defaultIdlePollLimit,
+            configuration: configuration)
         let result: BenchResult
         do {
             result = try await BenchRunner(plan: plan).run()

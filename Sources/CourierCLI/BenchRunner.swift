@@ -24,6 +24,8 @@ struct BenchRunner {
         /// Requests per connection before measuring (at least 1).
         var warmUpRequests: Int
         var loops: Int
+        /// How long each loop polls before it sleeps (`EventLoop.defaultIdlePollLimit` unless asked).
+        var idlePollLimit: Duration
         var configuration: HTTPClient.Configuration
     }
 
@@ -34,7 +36,7 @@ struct BenchRunner {
     func run() async throws(HTTPClientError) -> BenchResult {
         let group: EventLoopGroup
         do {
-            group = try EventLoopGroup(loopCount: plan.loops, name: "courier-bench")
+            group = try EventLoopGroup(loopCount: plan.loops, name: "courier-bench", idlePollLimit: plan.idlePollLimit)
         } catch {
             throw HTTPClientError(.shutdown, "cannot start the event loops: \(error)")
         }

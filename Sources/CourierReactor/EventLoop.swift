@@ -57,6 +57,7 @@ public final class EventLoop: @unchecked Sendable {
     @exclusivity(unchecked) private var runningQueue: [Work] = []
     @exclusivity(unchecked) private var spareRemote: [Work] = []
     private var timers = TimerQueue()
+    private var idlePoll: IdlePollWindow
     private var registrations: [Registration?] = []
     private var nextRegistrationID: UInt32 = 1
     @exclusivity(unchecked) private var pendingFlushes: [any LoopFlushable] = []
@@ -68,9 +69,17 @@ public final class EventLoop: @unchecked Sendable {
         let handler: any SelectableHandler
     }
 
-    /// Creates a loop and starts its thread.
-    public init(name: String = "courier-loop") throws(ReactorError) {
+    /// The longest a loop polls for readiness before it sleeps, by default: replies from a nearby peer
+    /// usually come sooner, and waking a sleeping thread (on a virtual machine, a halted CPU) costs more than
+    /// the request. The loop polls only while its recent waits were that short; see `IdlePollWindow`.
+    public static let defaultIdlePollLimit: Duration = .microseconds(200)
+
+    /// Creates a loop and starts its thread. `idlePollLimit` caps how long it polls before sleeping (zero:
+    /// it always sleeps at once, spending no CPU on polling).
+    public init(name: String = "courier-loop", idlePollLimit: Duration = EventLoop.defaultIdlePollLimit) throws(ReactorError) {
+        precondition(idlePollLimit >= .zero, "the idle-poll limit cannot be negative")
         self.name = name
+        idlePoll = IdlePollWindow(maximum: UInt64(idlePollLimit.nanosecondsClamped))
         selector = try Selector()
         serialExecutor = EventLoopSerialExecutor()
         serialExecutor.loop = self
@@ -254,16 +263,36 @@ public final class EventLoop: @unchecked Sendable {
             runQueuedWork()
             fireDueTimers()
             flushPending()
-            let timeout = nextTimeout()
             do {
-                let woken = try selector.wait(timeoutMilliseconds: timeout) { event in dispatch(event) }
-                if woken { wakeupPending.store(false, ordering: .releasing) }
+                let count = try waitForEvents(timeoutMilliseconds: nextTimeout())
+                if selector.dispatch(count, { event in dispatch(event) }) {
+                    wakeupPending.store(false, ordering: .releasing)
+                }
             } catch {
                 // epoll_wait fails only for reasons that cannot recover (EBADF, EINVAL): stop the loop.
                 break
             }
         }
         closeEverything()
+    }
+
+    /// Waits for readiness: at once when work is queued; otherwise polls for up to the idle-poll window
+    /// (yielding the CPU between looks) before blocking, and teaches the window how long the wait was.
+    private func waitForEvents(timeoutMilliseconds timeout: Int32) throws(ReactorError) -> Int {
+        guard timeout != 0, idlePoll.isEnabled else { return try selector.collect(timeoutMilliseconds: timeout) }
+        let start = SystemClock.now().nanoseconds
+        // Never poll past the next timer's deadline.
+        let window = timeout < 0 ? idlePoll.current : min(idlePoll.current, UInt64(timeout) &* 1_000_000)
+        if window > 0 {
+            repeat {
+                let count = try selector.collect(timeoutMilliseconds: 0)
+                if count > 0 { return count }
+                sched_yield()
+            } while SystemClock.now().nanoseconds &- start < window
+        }
+        let count = try selector.collect(timeoutMilliseconds: timeout)
+        idlePoll.recordBlocked(idleFor: SystemClock.now().nanoseconds &- start)
+        return count
     }
 
     private func runQueuedWork() {

@@ -20,13 +20,15 @@ public final class EventLoopGroup: Sendable {
         }
     }()
 
-    /// Starts `loopCount` loops named `name-0`, `name-1`, ….
-    public init(loopCount: Int = EventLoopGroup.defaultLoopCount, name: String = "courier-loop") throws(ReactorError) {
+    /// Starts `loopCount` loops named `name-0`, `name-1`, …, each polling for readiness up to `idlePollLimit`
+    /// before it sleeps (see `EventLoop.defaultIdlePollLimit`; zero never polls).
+    public init(loopCount: Int = EventLoopGroup.defaultLoopCount, name: String = "courier-loop",
+                idlePollLimit: Duration = EventLoop.defaultIdlePollLimit) throws(ReactorError) {
         precondition(loopCount > 0, "an event loop group needs at least one loop")
         var loops: [EventLoop] = []
         for index in 0..<loopCount {
             do {
-                loops.append(try EventLoop(name: "\(name)-\(index)"))
+                loops.append(try EventLoop(name: "\(name)-\(index)", idlePollLimit: idlePollLimit))
             } catch {
                 for loop in loops { loop.syncShutdown() }
                 throw error

@@ -112,14 +112,17 @@ final class Selector {
         wakeState.wrappingSubtract(1, ordering: .releasing)
     }
 
-    /// Waits for events (at most `timeoutMilliseconds`, -1 = forever) and calls `body` for each;
-    /// returns whether the wake-up eventfd fired.
-    func wait(timeoutMilliseconds: Int32, _ body: (SelectorEvent) -> Void) throws(ReactorError) -> Bool {
-        let count = try SystemCalls.call("epoll_wait") {
-            epoll_wait(epollFD, events, eventCapacity, timeoutMilliseconds)
-        }
+    /// Waits for events (at most `timeoutMilliseconds`, -1 = forever, 0 = just look) and returns how many
+    /// arrived; `dispatch` hands them out. Split so the loop can time the wait alone.
+    func collect(timeoutMilliseconds: Int32) throws(ReactorError) -> Int {
+        Int(try SystemCalls.call("epoll_wait") { epoll_wait(epollFD, events, eventCapacity, timeoutMilliseconds) })
+    }
+
+    /// Calls `body` for each of the `count` events the last `collect` returned; returns whether the wake-up
+    /// eventfd was among them.
+    func dispatch(_ count: Int, _ body: (SelectorEvent) -> Void) -> Bool {
         var woken = false
-        for index in 0..<Int(count) {
+        for index in 0..<count {
             let event = events[index]
             let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: event.data.u64))
             if fd == wakeupFD {

@@ -53,8 +53,12 @@ actor LoopBoundCounter {
         #expect(await counter.count == 100)
     }
 
-    @Test func manyThreadsSubmittingConcurrentlyLoseNothing() async throws {
-        let loop = try EventLoop(name: "test-concurrent")
+    /// The loop's own default, none, and a limit long enough that the loop polls through most waits here.
+    static let idlePollLimits: [Duration] = [EventLoop.defaultIdlePollLimit, .zero, .milliseconds(20)]
+
+    @Test(arguments: idlePollLimits)
+    func manyThreadsSubmittingConcurrentlyLoseNothing(idlePollLimit: Duration) async throws {
+        let loop = try EventLoop(name: "test-concurrent", idlePollLimit: idlePollLimit)
         defer { loop.syncShutdown() }
         final class Counter: Sendable { let value = Locked(0) }
         let counter = Counter()
@@ -72,8 +76,9 @@ actor LoopBoundCounter {
         #expect(counter.value.withLock { $0 } == 8000)
     }
 
-    @Test func timersFireInDeadlineOrderAndCancelledOnesDoNot() async throws {
-        let loop = try EventLoop(name: "test-timers")
+    @Test(arguments: idlePollLimits)
+    func timersFireInDeadlineOrderAndCancelledOnesDoNot(idlePollLimit: Duration) async throws {
+        let loop = try EventLoop(name: "test-timers", idlePollLimit: idlePollLimit)
         defer { loop.syncShutdown() }
         let fired = Locked<[Int]>([])
         let start = SystemClock.now()
