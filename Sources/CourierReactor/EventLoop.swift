@@ -12,7 +12,8 @@ import Glibc
 /// Theory of operation. Each iteration runs the jobs queued so far (local ones without a lock, remote ones
 /// taken from a mutex-guarded queue in one swap), fires due timers, flushes the connections that wrote during
 /// the iteration (one `writev` each), then blocks in `epoll_wait` until a socket is ready, a timer is due, or
-/// another thread wakes it through an eventfd (written at most once per wake-up). The loop is also a Swift
+/// another thread wakes it through an eventfd (written at most once per wake-up). When its connections have
+/// just sent all they had, it first polls for the answer for a short, learnt while (`IdlePollWindow`). The loop is also a Swift
 /// `SerialExecutor` and `TaskExecutor`, so actors and tasks bound to a connection's loop run on its thread
 /// and continuations resumed there cost no thread hop.
 public final class EventLoop: @unchecked Sendable {
@@ -58,6 +59,9 @@ public final class EventLoop: @unchecked Sendable {
     @exclusivity(unchecked) private var spareRemote: [Work] = []
     private var timers = TimerQueue()
     private var idlePoll: IdlePollWindow
+    /// Whether a connection sent all it had since the loop last waited: only then is an answer likely soon
+    /// enough to poll for (a download that only receives gains nothing from polling and would pay for it).
+    @exclusivity(unchecked) private var drainedOutputSinceWait = false
     private var registrations: [Registration?] = []
     private var nextRegistrationID: UInt32 = 1
     @exclusivity(unchecked) private var pendingFlushes: [any LoopFlushable] = []
@@ -276,10 +280,14 @@ public final class EventLoop: @unchecked Sendable {
         closeEverything()
     }
 
-    /// Waits for readiness: at once when work is queued; otherwise polls for up to the idle-poll window
-    /// (yielding the CPU between looks) before blocking, and teaches the window how long the wait was.
+    /// Waits for readiness: at once when work is queued; after a connection sent everything it had, polls
+    /// for up to the idle-poll window (yielding the CPU between looks) before blocking, and teaches the window
+    /// how long the wait was; otherwise blocks.
     private func waitForEvents(timeoutMilliseconds timeout: Int32) throws(ReactorError) -> Int {
-        guard timeout != 0, idlePoll.isEnabled else { return try selector.collect(timeoutMilliseconds: timeout) }
+        guard timeout != 0 else { return try selector.collect(timeoutMilliseconds: 0) }
+        let awaitingAnswer = drainedOutputSinceWait
+        drainedOutputSinceWait = false
+        guard awaitingAnswer, idlePoll.isEnabled else { return try selector.collect(timeoutMilliseconds: timeout) }
         let start = SystemClock.now().nanoseconds
         // Never poll past the next timer's deadline.
         let window = timeout < 0 ? idlePoll.current : min(idlePoll.current, UInt64(timeout) &* 1_000_000)
@@ -293,6 +301,12 @@ public final class EventLoop: @unchecked Sendable {
         let count = try selector.collect(timeoutMilliseconds: timeout)
         idlePoll.recordBlocked(idleFor: SystemClock.now().nanoseconds &- start)
         return count
+    }
+
+    /// Called by a connection whose queued output all went out.
+    @inline(__always)
+    func noteOutputDrained() {
+        drainedOutputSinceWait = true
     }
 
     private func runQueuedWork() {

@@ -411,6 +411,8 @@ public final class StreamConnection: @unchecked Sendable {
                 writeQueueHead = 0
             }
         }
+        // Everything queued went out: an answer may follow soon, so the loop may poll for it.
+        loop.noteOutputDrained()
         if waitingForWritable {
             waitingForWritable = false
             updateInterest()
