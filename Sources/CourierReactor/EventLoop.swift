@@ -13,9 +13,9 @@ import Glibc
 /// taken from a mutex-guarded queue in one swap), fires due timers, flushes the connections that wrote during
 /// the iteration (one `writev` each), then blocks in `epoll_wait` until a socket is ready, a timer is due, or
 /// another thread wakes it through an eventfd (written at most once per wake-up). When its connections have
-/// just sent all they had, it first polls for the answer for a short, learnt while (`IdlePollWindow`). The loop is also a Swift
-/// `SerialExecutor` and `TaskExecutor`, so actors and tasks bound to a connection's loop run on its thread
-/// and continuations resumed there cost no thread hop.
+/// just sent all they had, it first polls for the answer for a short, learnt while (`IdlePollWindow`). The
+/// loop is also a Swift `SerialExecutor` and `TaskExecutor`, so actors and tasks bound to a connection's loop
+/// run on its thread and continuations resumed there cost no thread hop.
 public final class EventLoop: @unchecked Sendable {
     // Sendable proof: the properties under "thread-safe" are `let`s of thread-safe types (Mutex, Atomic, the
     // selector whose only cross-thread call is the eventfd write). Every other stored property is read and

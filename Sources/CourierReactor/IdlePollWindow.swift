@@ -3,7 +3,7 @@
 ///
 /// Blocking puts the thread to sleep, and on a virtual machine a sleeping CPU halts: waking it for the reply
 /// that arrives tens of microseconds later costs more than the request itself. Polling for a short while
-/// first skips that sleep when replies come fast (a loopback or LAN peer) and costs nothing when they come
+/// first skips that sleep when replies come fast (a loopback or LAN peer) and costs little when they come
 /// slowly, because the window closes after waits longer than `maximum`. The policy is the one of Linux's
 /// guest halt-polling: an idle period the window missed but `maximum` would have caught doubles the window
 /// (from `growStart`); one longer than `maximum` halves it, down to zero. Pure value: the loop measures.
