@@ -51,6 +51,14 @@ struct RoutingTests {
         #expect(TestPattern.matches(bytes, offset: 1000))
         #expect(!TestPattern.matches(bytes, offset: 1001))
         #expect(TestPattern.matches(bytes.readableBytesView.prefix(500), offset: 1000))
+        // Contiguous sequences (an array slice, as OpenAPI bodies hand out) and others check alike.
+        var array = Array(bytes.readableBytesView)
+        #expect(TestPattern.matches(array[70_000...], offset: 71_000))
+        #expect(TestPattern.matches(array.lazy.map { $0 }, offset: 1000))
+        array[150_000] &+= 1
+        #expect(!TestPattern.matches(array[70_000...], offset: 71_000))
+        #expect(!TestPattern.matches(array.lazy.map { $0 }, offset: 1000))
+        #expect(TestPattern.matches(array[..<150_000], offset: 1000))
         #expect(TestPattern.byte(at: 251) == 0)
         #expect(TestPattern.byte(at: 250) == 250)
     }
