@@ -292,16 +292,26 @@ public final class EventLoop: @unchecked Sendable {
         // Never poll past the next timer's deadline.
         let window = timeout < 0 ? idlePoll.current : min(idlePoll.current, UInt64(timeout) &* 1_000_000)
         if window > 0 {
-            repeat {
+            var looked = start
+            while true {
                 let count = try selector.collect(timeoutMilliseconds: 0)
                 if count > 0 { return count }
                 sched_yield()
-            } while SystemClock.now().nanoseconds &- start < window
+                let now = SystemClock.now().nanoseconds
+                // A look that took this long means another thread had the CPU: with more runnable threads
+                // than CPUs, polling takes time from them; sleep instead.
+                if now &- start >= window || now &- looked > Self.contendedLook { break }
+                looked = now
+            }
         }
         let count = try selector.collect(timeoutMilliseconds: timeout)
         idlePoll.recordBlocked(idleFor: SystemClock.now().nanoseconds &- start)
         return count
     }
+
+    /// A look at the selector while polling takes about a microsecond; one that takes longer than this was
+    /// interrupted by another thread running on this CPU.
+    private static let contendedLook: UInt64 = 20_000
 
     /// Called by a connection whose queued output all went out.
     @inline(__always)
