@@ -316,6 +316,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Called by a connection whose queued output all went out.
     @inline(__always)
     func noteOutputDrained() {
+        assertInEventLoop()
         drainedOutputSinceWait = true
     }
 
