@@ -32,7 +32,7 @@ struct BenchCommand {
                 .value("duration", short: "D", "seconds", "Stop measuring after this many seconds."),
                 .value("warm-up", "count", "Unmeasured requests per connection before measuring (at least 1, the default)."),
                 .value("threads", short: "t", "count", "Event loops (threads); default: the CPUs this process may use."),
-                .value("idle-poll", "microseconds", "How long a loop may poll for replies before it sleeps (default 200; 0 sleeps at once)."),
+                .value("idle-poll", "microseconds", "How long a loop may poll for replies before it sleeps (default \(Int(EventLoop.defaultIdlePollLimit / .microseconds(1))); 0 sleeps at once)."),
                 .value("header", short: "H", "name: value", "A request field (repeatable)."),
                 .flag("json", "Print one line of JSON instead of the report."),
             ]),

@@ -346,6 +346,7 @@ public final class StreamConnection: @unchecked Sendable {
 
     private func writeNow() {
         guard case .open = state else { return }
+        let hadOutput = pendingWriteBytes > 0
         let iovecCapacity = 64
         while pendingWriteBytes > 0 {
             let fd = self.fd
@@ -412,7 +413,7 @@ public final class StreamConnection: @unchecked Sendable {
             }
         }
         // Everything queued went out: an answer may follow soon, so the loop may poll for it.
-        loop.noteOutputDrained()
+        if hadOutput { loop.noteOutputDrained() }
         if waitingForWritable {
             waitingForWritable = false
             updateInterest()
